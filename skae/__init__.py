@@ -1,0 +1,10 @@
+"""skae: scikit-learn-compatible autoencoders on a PyTorch backend."""
+
+# Authors: The skae developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+from ._transformer import AutoencoderTransformer
+
+__version__ = "0.1.0"
+
+__all__ = ["AutoencoderTransformer", "__version__"]

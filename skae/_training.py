@@ -1,0 +1,266 @@
+"""The fit loop, as small functions over a module, data tensors and an objective.
+
+Nothing here knows about scikit-learn: the estimators build the pieces,
+call :func:`fit_loop` and turn its :class:`History` and stop reason into
+fitted attributes and warnings.
+
+The loop keeps the training data on the device as one tensor and slices
+shuffled batches out of it by index; losses stay on the device during an
+epoch and are read back once at its end, so an epoch costs one host
+synchronisation however many batches it has.
+"""
+
+# Authors: The skae developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import torch
+
+from ._objective import RECONSTRUCTION
+
+SOLVERS = ("adam", "adamw", "sgd", "rmsprop")
+# Momentum of the 'sgd' solver (Nesterov), as MLPRegressor's defaults.
+SGD_MOMENTUM = 0.9
+
+
+@dataclass
+class LoopSettings:
+    """What the loop needs to know besides the module, data and objective."""
+
+    max_iter: int
+    batch_size: int
+    shuffle: bool = True
+    tol: float = 1e-4
+    n_iter_no_change: int = 10
+    early_stopping: bool = False
+    verbose: int = 0
+    incremental: bool = False
+
+
+@dataclass
+class History:
+    """Per-epoch record of a fit, kept across ``partial_fit`` calls.
+
+    ``best_loss`` is the best value of the monitored curve (validation loss
+    with early stopping, training loss otherwise) and ``best_state`` the
+    weights that reached it.
+    """
+
+    loss_curve: list = field(default_factory=list)
+    validation_loss_curve: list = field(default_factory=list)
+    components: dict = field(default_factory=dict)
+    best_loss: float = math.inf
+    best_state: dict = None
+    no_improvement_count: int = 0
+    n_iter: int = 0
+
+
+def make_optimizer(solver, module, learning_rate, weight_decay=0.0):
+    """A torch optimizer for ``module``; fused or foreach where torch has one.
+
+    ``weight_decay`` is AdamW's decoupled decay and applies to weights only.
+    """
+    fast = _fast_kernel_flags(module)
+    if solver == "adam":
+        return torch.optim.Adam(module.parameters(), lr=learning_rate, **fast)
+    if solver == "adamw":
+        groups = _decay_groups(module, weight_decay)
+        return torch.optim.AdamW(groups, lr=learning_rate, **fast)
+    if solver == "sgd":
+        return torch.optim.SGD(
+            module.parameters(),
+            lr=learning_rate,
+            momentum=SGD_MOMENTUM,
+            nesterov=True,
+            **fast,
+        )
+    if solver == "rmsprop":
+        return torch.optim.RMSprop(module.parameters(), lr=learning_rate, foreach=True)
+    raise ValueError(f"Unknown solver {solver!r}; expected one of {SOLVERS}.")
+
+
+def _fast_kernel_flags(module):
+    # Fused kernels exist for floating point parameters on CPU and CUDA; they
+    # update every parameter in one call instead of one call per tensor.
+    device = next(module.parameters()).device
+    return {"fused": True} if device.type in ("cpu", "cuda") else {"foreach": True}
+
+
+def _decay_groups(module, weight_decay):
+    weights = set(id(w) for w in module.weights())
+    decay = [p for p in module.parameters() if id(p) in weights]
+    no_decay = [p for p in module.parameters() if id(p) not in weights]
+    return [
+        {"params": decay, "weight_decay": weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+
+
+def train_step(module, optimizer, objective, x_in, target):
+    """One gradient step; returns the detached loss parts of the batch."""
+    total, parts = objective(module, x_in, target)
+    optimizer.zero_grad(set_to_none=True)
+    total.backward()
+    optimizer.step()
+    return [p.detach() for p in parts]
+
+
+def batch_slices(n_samples, batch_size, order):
+    """Index tensors (or slices when ``order`` is None) of consecutive batches."""
+    for start in range(0, n_samples, batch_size):
+        if order is None:
+            yield slice(start, start + batch_size)
+        else:
+            yield order[start : start + batch_size]
+
+
+def run_epoch(module, optimizer, objective, X, settings, generator, corrupt=None):
+    """Train for one pass over ``X``; returns the mean of each loss part.
+
+    ``corrupt(batch, generator)``, when given, makes the network's input from
+    the clean batch (the denoising hook); the loss always compares with the
+    clean batch.
+    """
+    module.train()
+    n = X.shape[0]
+    order = None
+    if settings.shuffle:
+        order = torch.randperm(n, generator=generator, device=X.device)
+    steps, sizes = [], []
+    batches = batch_slices(n, settings.batch_size, order)
+    for idx in _with_progress(batches, n, settings):
+        batch = X[idx]
+        x_in = batch if corrupt is None else corrupt(batch, generator)
+        steps.append(train_step(module, optimizer, objective, x_in, batch))
+        sizes.append(batch.shape[0])
+    # One reduction per loss part and one read-back for the whole epoch.
+    weights = torch.tensor(sizes, dtype=steps[0][0].dtype, device=X.device)
+    means = [torch.dot(torch.stack(part), weights) / n for part in zip(*steps)]
+    return torch.stack(means).tolist()
+
+
+@torch.no_grad()
+def evaluate(module, objective, X, batch_size):
+    """Mean reconstruction loss of ``X`` (no penalties, no dropout)."""
+    module.eval()
+    total = 0.0
+    for idx in batch_slices(X.shape[0], batch_size, None):
+        batch = X[idx]
+        output, _ = module(batch)
+        total += objective.reconstruction(output, batch) * batch.shape[0]
+    return float(total) / X.shape[0]
+
+
+def snapshot(module):
+    """A detached copy of the module's weights."""
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def update_history(history, parts, names, validation_loss, tol):
+    """Record an epoch; returns True when the monitored loss improved."""
+    history.n_iter += 1
+    history.loss_curve.append(sum(parts))
+    for name, value in zip(names, parts):
+        history.components.setdefault(name, []).append(value)
+    monitored = history.loss_curve[-1]
+    if validation_loss is not None:
+        history.validation_loss_curve.append(validation_loss)
+        monitored = validation_loss
+    if monitored > history.best_loss - tol:
+        history.no_improvement_count += 1
+    else:
+        history.no_improvement_count = 0
+    improved = monitored < history.best_loss
+    if improved:
+        history.best_loss = monitored
+    return improved
+
+
+def fit_loop(module, optimizer, objective, X, X_val, settings, generator, history, corrupt=None):
+    """Train ``module`` until a stopping rule fires; returns the stop reason.
+
+    The reason is one of ``'converged'`` (no ``tol`` improvement for more
+    than ``n_iter_no_change`` epochs), ``'max_iter'``, ``'incremental'`` (one
+    epoch done, for ``partial_fit``), ``'interrupted'`` (Ctrl-C) or
+    ``'diverged'`` (a non-finite loss). After ``'diverged'`` and
+    ``'interrupted'``, and after any fit with early stopping, the module
+    holds the best weights recorded in ``history``, or the weights it came in
+    with when no epoch has been recorded.
+    """
+    fallback = snapshot(module)
+    reason = "max_iter"
+    try:
+        for _ in range(1 if settings.incremental else settings.max_iter):
+            reason = _one_epoch(
+                module, optimizer, objective, X, X_val, settings, generator,
+                history, corrupt,
+            )
+            if reason is not None:
+                break
+        else:
+            reason = "incremental" if settings.incremental else "max_iter"
+    except KeyboardInterrupt:
+        reason = "interrupted"
+    _restore_after(module, history, reason, settings, fallback)
+    module.eval()
+    return reason
+
+
+def _one_epoch(module, optimizer, objective, X, X_val, settings, generator, history, corrupt):
+    start = time.perf_counter()
+    parts = run_epoch(module, optimizer, objective, X, settings, generator, corrupt)
+    validation_loss = None
+    if X_val is not None:
+        validation_loss = evaluate(module, objective, X_val, settings.batch_size)
+    # A diverged epoch is not recorded: its weights are thrown away.
+    if not all(map(math.isfinite, [*parts, validation_loss or 0.0])):
+        return "diverged"
+    improved = update_history(history, parts, objective.names, validation_loss, settings.tol)
+    if improved:
+        history.best_state = snapshot(module)
+    if settings.verbose:
+        report_epoch(history, objective.names, parts, validation_loss, start)
+    if history.no_improvement_count > settings.n_iter_no_change:
+        return "converged"
+    return None
+
+
+def _restore_after(module, history, reason, settings, fallback):
+    if reason in ("diverged", "interrupted") or settings.early_stopping:
+        module.load_state_dict(history.best_state if history.best_state else fallback)
+
+
+def report_epoch(history, names, parts, validation_loss, start):
+    """Print one line for the epoch just recorded (``verbose >= 1``)."""
+    line = f"Iteration {history.n_iter}, loss = {sum(parts):.6f}"
+    if len(parts) > 1:
+        detail = ", ".join(f"{n} = {p:.6f}" for n, p in zip(names, parts))
+        line += f" ({detail})"
+    if validation_loss is not None:
+        line += f", validation {RECONSTRUCTION} loss = {validation_loss:.6f}"
+    line += f", {time.perf_counter() - start:.2f} s"
+    print(line, flush=True)
+
+
+def _with_progress(batches, n_samples, settings):
+    """Wrap the batch iterator in a progress display when ``verbose >= 2``."""
+    if settings.verbose < 2:
+        return batches
+    n_batches = -(-n_samples // settings.batch_size)
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return _plain_progress(batches, n_batches)
+    return tqdm(batches, total=n_batches, leave=False, unit="batch")
+
+
+def _plain_progress(batches, n_batches):
+    # Without tqdm: a line at every tenth of the epoch.
+    marks = {max(1, round(n_batches * k / 10)) for k in range(1, 11)}
+    for i, batch in enumerate(batches, start=1):
+        yield batch
+        if i in marks:
+            print(f"  batch {i}/{n_batches}", flush=True)

@@ -1,0 +1,158 @@
+"""AutoencoderTransformer: a non-linear drop-in for PCA."""
+
+# Authors: The skae developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import numpy as np
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils.validation import check_array, check_is_fitted
+
+from ._base import FLOAT_DTYPES, _BaseAutoencoder
+from ._docstrings import fill_doc
+
+
+@fill_doc
+class AutoencoderTransformer(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAutoencoder
+):
+    """Autoencoder dimensionality reduction: a non-linear drop-in for PCA.
+
+    An MLP encoder maps each sample to ``n_components`` codes and a mirrored
+    decoder maps codes back to the input space; both are trained together
+    to reconstruct the data. :meth:`transform` returns the codes,
+    :meth:`inverse_transform` the reconstructions, and :meth:`score` minus
+    the mean squared reconstruction error, so that
+    :class:`~sklearn.model_selection.GridSearchCV` can pick an architecture
+    with no labels and no ``scoring``.
+
+    The data are centred and divided by one global scale inside the network
+    (a change of units that leaves the squared-error objective unchanged),
+    so no scaler is needed for the optimisation to behave; as with PCA,
+    standardise features with different units first if each should count
+    equally. With ``activation='identity'`` and ``hidden_layer_sizes=()``
+    the model is a linear autoencoder, whose optimum spans PCA's subspace.
+
+    Parameters
+    ----------
+    {n_components}
+
+    {architecture_parameters}
+
+    {training_parameters}
+
+    {regularization_parameters}
+
+    {runtime_parameters}
+
+    Attributes
+    ----------
+    {fitted_attributes}
+
+    See Also
+    --------
+    sklearn.decomposition.PCA : Linear dimensionality reduction.
+    DenoisingAutoencoder : Autoencoder trained to undo corruption.
+    AutoencoderOutlierDetector : Outlier detection by reconstruction error.
+
+    Notes
+    -----
+    The defaults (one hidden layer of 100 ELU units, ELU codes, Adam at
+    1e-3, batches of up to 200 rows, up to 200 epochs) were chosen by
+    measurement on digits, wine and MNIST: ELU units do not die the way
+    ReLU codes can, and with the internal centring and scaling they beat
+    PCA's reconstruction error and give codes on which a linear classifier
+    does at least as well as on PCA's components.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import AutoencoderTransformer
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> ae = AutoencoderTransformer(n_components=8, max_iter=50, random_state=0)
+    >>> codes = ae.fit_transform(X)
+    >>> codes.shape
+    (1797, 8)
+    >>> ae.inverse_transform(codes).shape
+    (1797, 64)
+    >>> ae.get_feature_names_out()[:2]
+    array(['autoencodertransformer0', 'autoencodertransformer1'], dtype=object)
+    """
+
+    def transform(self, X):
+        """Encode ``X``: the code-layer activations.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to encode.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components)
+            Codes, in the dtype of ``X``.
+        """
+        X = self._validate_fitted(X)
+        return self._apply(self.encoder_, X)
+
+    def inverse_transform(self, X):
+        """Decode codes back to the input space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Codes, e.g. from :meth:`transform`.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features_in_)
+            Reconstructions, in the dtype of the codes.
+        """
+        check_is_fitted(self)
+        X = check_array(X, dtype=FLOAT_DTYPES)
+        if X.shape[1] != self._n_features_out:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but inverse_transform expects "
+                f"{self._n_features_out} (the n_components of the fitted model)."
+            )
+        return self._apply(self.decoder_, X)
+
+    def fit_transform(self, X, y=None):
+        """Fit to ``X`` and return its codes.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components)
+            Codes of ``X``, in the dtype of ``X``.
+        """
+        return self.fit(X).transform(X)
+
+    def score(self, X, y=None):
+        """Minus the mean squared reconstruction error over ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to score.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        score : float
+            Mean of :meth:`score_samples`; higher is better.
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
