@@ -63,11 +63,18 @@ class Affine(nn.Module):
         return "inverse=True" if self.inverse else ""
 
 
+def _linear(n_in, n_out):
+    # nn.Linear's constructor initialises its weights from torch's global
+    # RNG; skip that (weights come from reset_parameters and an explicit
+    # generator) so that building a network leaves global state untouched.
+    return nn.utils.skip_init(nn.Linear, n_in, n_out)
+
+
 class HiddenLayer(nn.Sequential):
     """``Linear`` followed by an activation: one hidden layer of the network."""
 
     def __init__(self, n_in, n_out, activation):
-        super().__init__(nn.Linear(n_in, n_out), ACTIVATIONS[activation]())
+        super().__init__(_linear(n_in, n_out), ACTIVATIONS[activation]())
         self.activation = activation
 
 
@@ -132,7 +139,7 @@ class Autoencoder(nn.Module):
         self.encoder.append(HiddenLayer(([n_features] + hidden)[-1], n_components, activation))
         self.decoder = nn.Sequential(
             *_hidden_stack([n_components, *hidden[::-1]], activation, dropout),
-            nn.Linear(([n_components] + hidden[::-1])[-1], n_features),
+            _linear(([n_components] + hidden[::-1])[-1], n_features),
             ACTIVATIONS[output_activation](),
         )
         if shift is not None and output_activation == "identity":

@@ -1,0 +1,348 @@
+"""Behaviour of AutoencoderTransformer: quality floors, determinism, dtypes, stopping."""
+
+import random
+import re
+import sys
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_digits
+from sklearn.decomposition import PCA
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skae import AutoencoderTransformer
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+SMALL = dict(hidden_layer_sizes=(16,), max_iter=5, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def digits_split():
+    X, y = load_digits(return_X_y=True)
+    return train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
+
+
+def test_mse(model, X):
+    return np.mean((model.inverse_transform(model.transform(X)) - X) ** 2)
+
+
+test_mse.__test__ = False  # a helper, not a test
+
+
+@pytest.fixture(scope="module")
+def pca8(digits_split):
+    X_train, X_test, y_train, y_test = digits_split
+    return PCA(8).fit(X_train)
+
+
+@pytest.fixture(scope="module")
+def default8(digits_split):
+    X_train = digits_split[0]
+    return AutoencoderTransformer(8, random_state=0).fit(X_train)
+
+
+# --------------------------------------------------------------------------
+# Quality floors
+
+
+def test_linear_autoencoder_matches_pca(digits_split):
+    X_train, X_test, _, _ = digits_split
+    for k in (4, 8):
+        pca = PCA(k).fit(X_train)
+        ae = AutoencoderTransformer(
+            k, hidden_layer_sizes=(), activation="identity",
+            learning_rate_init=3e-3, tol=0, max_iter=400, random_state=0,
+        ).fit(X_train)
+        assert test_mse(ae, X_test) <= 1.02 * test_mse(pca, X_test)
+
+
+def test_nonlinear_default_beats_pca_reconstruction(digits_split, pca8, default8):
+    X_test = digits_split[1]
+    assert test_mse(default8, X_test) < test_mse(pca8, X_test)
+
+
+def test_default_codes_are_as_good_features_as_pca(digits_split, pca8, default8):
+    X_train, X_test, y_train, y_test = digits_split
+
+    def accuracy(reducer):
+        clf = LogisticRegression(max_iter=5000)
+        clf.fit(reducer.transform(X_train), y_train)
+        return clf.score(reducer.transform(X_test), y_test)
+
+    assert accuracy(default8) >= accuracy(pca8)
+    # No dead code units: every code varies over the data.
+    assert np.all(default8.transform(X_test).std(axis=0) > 1e-3)
+
+
+def test_grid_search_without_scoring_prefers_the_wider_code():
+    X = load_digits().data[:600]
+    search = GridSearchCV(
+        AutoencoderTransformer(hidden_layer_sizes=(32,), max_iter=30, random_state=0),
+        {"n_components": [2, 12]},
+        cv=3,
+    ).fit(X)
+    assert search.best_params_ == {"n_components": 12}
+    assert search.cv_results_["mean_test_score"].max() < 0  # minus an error
+
+
+def test_pipeline_with_scaler_and_classifier(digits_split):
+    X_train, X_test, y_train, y_test = digits_split
+    pipe = make_pipeline(
+        StandardScaler(),
+        AutoencoderTransformer(8, hidden_layer_sizes=(32,), max_iter=30, random_state=0),
+        LogisticRegression(max_iter=2000),
+    ).fit(X_train, y_train)
+    assert pipe.score(X_test, y_test) > 0.8
+
+
+# --------------------------------------------------------------------------
+# Determinism, random state, dtypes
+
+
+def test_same_random_state_gives_bit_identical_codes():
+    X = load_digits().data[:300]
+    a = AutoencoderTransformer(3, **{**SMALL, "dropout": 0.2}).fit(X)
+    b = AutoencoderTransformer(3, **{**SMALL, "dropout": 0.2}).fit(X)
+    c = AutoencoderTransformer(3, **{**SMALL, "dropout": 0.2, "random_state": 1}).fit(X)
+    assert np.array_equal(a.transform(X), b.transform(X))
+    assert a.loss_curve_ == b.loss_curve_
+    assert not np.array_equal(a.transform(X), c.transform(X))
+
+
+def test_fit_leaves_global_random_state_untouched():
+    X = load_digits().data[:200]
+    np_state = np.random.get_state()
+    torch_state = torch.get_rng_state()
+    py_state = random.getstate()
+    AutoencoderTransformer(3, **{**SMALL, "dropout": 0.3, "early_stopping": True}).fit(X)
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    assert random.getstate() == py_state
+    after = np.random.get_state()
+    assert after[0] == np_state[0] and np.array_equal(after[1], np_state[1])
+    assert after[2:] == np_state[2:]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dtype_is_preserved(dtype):
+    X = load_digits().data[:100].astype(dtype)
+    ae = AutoencoderTransformer(3, **SMALL).fit(X)
+    codes = ae.transform(X)
+    assert codes.dtype == dtype
+    assert ae.inverse_transform(codes).dtype == dtype
+    assert ae.reconstruct(X).dtype == dtype
+    assert ae.score_samples(X).dtype == np.float64
+    assert next(ae.encoder_.parameters()).dtype == getattr(torch, np.dtype(dtype).name)
+
+
+def test_integer_input_is_trained_in_float64():
+    X = load_digits().data[:100].astype(np.int64)
+    codes = AutoencoderTransformer(3, **SMALL).fit_transform(X)
+    assert codes.dtype == np.float64
+
+
+def test_caller_array_is_not_modified():
+    X = load_digits().data[:100]
+    before = X.copy()
+    ae = AutoencoderTransformer(3, **SMALL).fit(X)
+    ae.transform(X), ae.score_samples(X), ae.partial_fit(X)
+    assert np.array_equal(X, before)
+
+
+# --------------------------------------------------------------------------
+# Methods and attributes
+
+
+def test_fitted_attributes_and_score(digits_split):
+    X = digits_split[0][:200]
+    ae = AutoencoderTransformer(3, **SMALL).fit(X)
+    assert ae.n_features_in_ == 64
+    assert ae.n_iter_ == 5 == len(ae.loss_curve_)
+    assert ae.validation_loss_curve_ is None
+    assert ae.best_loss_ == min(ae.loss_curve_)
+    assert not ae.encoder_.training and not ae.decoder_.training
+    assert ae.score(X) == pytest.approx(ae.score_samples(X).mean())
+    errors = np.mean((ae.reconstruct(X) - X) ** 2, axis=1)
+    assert np.allclose(ae.score_samples(X), -errors)
+    assert np.allclose(ae.reconstruct(X), ae.inverse_transform(ae.transform(X)))
+
+
+def test_loss_curve_is_variance_normalised_reconstruction_loss():
+    X = load_digits().data[:300]
+    ae = AutoencoderTransformer(3, **{**SMALL, "max_iter": 1, "learning_rate_init": 1e-9}).fit(X)
+    # Untrained network outputs the mean: loss is the unexplained variance, 1.
+    assert ae.loss_curve_[0] == pytest.approx(1.0, abs=0.05)
+    assert ae.loss_components_ == {"reconstruction": ae.loss_curve_}
+
+
+def test_feature_names_and_pandas_output():
+    pd = pytest.importorskip("pandas")
+    X = pd.DataFrame(load_digits().data[:100]).add_prefix("pixel")
+    ae = AutoencoderTransformer(3, **SMALL).set_output(transform="pandas").fit(X)
+    out = ae.transform(X)
+    assert list(out.columns) == ["autoencodertransformer0", "autoencodertransformer1",
+                                 "autoencodertransformer2"]
+    assert list(ae.feature_names_in_) == list(X.columns)
+    assert out.index.equals(X.index)
+
+
+def test_deep_features_of_every_layer():
+    X = load_digits().data[:50]
+    ae = AutoencoderTransformer(4, **{**SMALL, "hidden_layer_sizes": (20, 10)}).fit(X)
+    widths = [ae.deep_features(X, layer).shape[1] for layer in range(5)]
+    assert widths == [20, 10, 4, 10, 20]
+    assert np.array_equal(ae.deep_features(X, 2), ae.transform(X))
+    assert np.array_equal(ae.deep_features(X, -1), ae.deep_features(X, 4))
+    with pytest.raises(ValueError, match="layer=5 is out of range.*5 hidden layers"):
+        ae.deep_features(X, 5)
+    with pytest.raises(TypeError, match="layer must be an int"):
+        ae.deep_features(X, 1.5)
+
+
+def test_more_rows_than_batch_size_not_needed():
+    X = np.random.RandomState(0).rand(5, 4)
+    ae = AutoencoderTransformer(2, batch_size=200, max_iter=3, random_state=0).fit(X)
+    assert np.isfinite(ae.transform(X)).all()
+
+
+def test_bce_with_sigmoid_output_stays_in_unit_interval():
+    X = load_digits().data[:200] / 16.0
+    ae = AutoencoderTransformer(4, **SMALL, loss="bce", output_activation="sigmoid").fit(X)
+    R = ae.reconstruct(X)
+    assert R.min() >= 0 and R.max() <= 1
+    assert ae.loss_curve_[-1] < ae.loss_curve_[0]
+
+
+@pytest.mark.parametrize("solver", ["adam", "adamw", "sgd", "rmsprop"])
+def test_every_solver_trains(solver):
+    X = load_digits().data[:300]
+    ae = AutoencoderTransformer(4, **{**SMALL, "max_iter": 8}, solver=solver).fit(X)
+    assert ae.loss_curve_[-1] < ae.loss_curve_[0]
+
+
+@pytest.mark.parametrize(
+    "activation", ["identity", "relu", "leaky_relu", "elu", "tanh", "sigmoid"]
+)
+def test_every_activation_trains(activation):
+    X = load_digits().data[:300]
+    ae = AutoencoderTransformer(4, **{**SMALL, "max_iter": 8}, activation=activation).fit(X)
+    assert ae.loss_curve_[-1] < ae.loss_curve_[0]
+
+
+def test_device_auto_is_stored_as_given():
+    X = load_digits().data[:50]
+    ae = AutoencoderTransformer(2, **SMALL).fit(X)
+    assert ae.get_params()["device"] == "auto"
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert next(ae.encoder_.parameters()).device.type == expected
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_without_cuda_is_a_clear_error():
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        AutoencoderTransformer(2, **SMALL, device="cuda").fit(np.ones((4, 3)))
+
+
+# --------------------------------------------------------------------------
+# Stopping, warm start, partial_fit
+
+
+def test_stops_after_n_iter_no_change_without_warning():
+    X = load_digits().data[:200]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        ae = AutoencoderTransformer(2, **{**SMALL, "max_iter": 50}, tol=1e9,
+                                    n_iter_no_change=3).fit(X)
+    assert ae.n_iter_ == 5
+
+
+def test_convergence_warning_at_max_iter():
+    X = load_digits().data[:100]
+    with pytest.warns(ConvergenceWarning, match=r"Maximum iterations \(2\)"):
+        AutoencoderTransformer(2, **{**SMALL, "max_iter": 2}).fit(X)
+
+
+def test_early_stopping_monitors_validation_reconstruction_loss():
+    X = load_digits().data[:400]
+    ae = AutoencoderTransformer(3, **{**SMALL, "max_iter": 15}, early_stopping=True,
+                                validation_fraction=0.2).fit(X)
+    assert len(ae.validation_loss_curve_) == ae.n_iter_ == len(ae.loss_curve_)
+    assert ae.best_loss_ == min(ae.validation_loss_curve_)
+
+
+def test_warm_start_continues_training():
+    X = load_digits().data[:300]
+    ae = AutoencoderTransformer(3, **SMALL, warm_start=True).fit(X)
+    first = list(ae.loss_curve_)
+    ae.fit(X)
+    assert ae.n_iter_ == 10
+    assert ae.loss_curve_[:5] == first
+    assert ae.loss_curve_[5] < first[0]
+    ae.set_params(hidden_layer_sizes=(8,))
+    with pytest.raises(ValueError, match="changing hidden_layer_sizes"):
+        ae.fit(X)
+
+
+def test_refit_without_warm_start_starts_afresh():
+    X = load_digits().data[:300]
+    ae = AutoencoderTransformer(3, **SMALL).fit(X)
+    codes = ae.transform(X)
+    ae.fit(X)
+    assert ae.n_iter_ == 5
+    assert np.array_equal(ae.transform(X), codes)
+
+
+def test_partial_fit_learns_across_calls():
+    X = load_digits().data[:600]
+    ae = AutoencoderTransformer(4, hidden_layer_sizes=(32,), random_state=0)
+    chunks = np.array_split(X, 6)
+    scores = []
+    for _ in range(3):
+        for chunk in chunks:
+            ae.partial_fit(chunk)
+        scores.append(ae.score(X))
+    assert ae.n_iter_ == 18
+    assert scores[0] < scores[1] < scores[2]
+    with pytest.raises(ValueError, match="X has 10 features"):
+        ae.partial_fit(X[:, :10])
+
+
+def test_partial_fit_rejects_early_stopping():
+    with pytest.raises(ValueError, match="partial_fit does not support early_stopping"):
+        AutoencoderTransformer(early_stopping=True).partial_fit(np.ones((5, 3)))
+
+
+# --------------------------------------------------------------------------
+# verbose
+
+
+def test_verbose_prints_one_line_per_epoch(capsys):
+    X = load_digits().data[:200]
+    ae = AutoencoderTransformer(2, **SMALL, verbose=1, early_stopping=True).fit(X)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == ae.n_iter_
+    pattern = (r"Iteration 1, loss = [\d.]+, validation reconstruction loss = [\d.]+,"
+               r" [\d.]+ s")
+    assert re.fullmatch(pattern, lines[0])
+
+
+def test_silent_by_default(capsys):
+    AutoencoderTransformer(2, **SMALL).fit(load_digits().data[:100])
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+
+
+def test_verbose_2_without_tqdm_prints_batch_progress(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    X = load_digits().data[:100]
+    AutoencoderTransformer(2, **{**SMALL, "max_iter": 1}, batch_size=10, verbose=2).fit(X)
+    out = capsys.readouterr().out
+    assert "batch 10/10" in out and "batch 1/10" in out
+    assert "Iteration 1" in out
