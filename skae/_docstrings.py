@@ -103,8 +103,12 @@ sparsity : {'kl', 'l1'} or None, default=None
 sparsity_target : float, default=0.05
     Target mean activation of each code unit for ``sparsity='kl'``.
 
-sparsity_weight : float, default=0.1
-    Weight of the sparsity penalty."""
+sparsity_weight : float, default=0.01
+    Weight of the sparsity penalty. The reconstruction loss is normalised
+    (about 1 for an untrained network), while the KL term is summed over
+    the code units, so weights of 0.01-0.03 already move the mean
+    activation most of the way to the target; much larger weights make the
+    network give up reconstructing in favour of sparsity."""
 
 _SHARED["runtime_parameters"] = """\
 warm_start : bool, default=False
