@@ -41,6 +41,17 @@ def _derived_seed(seed, stream, n_iter=0):
     return int(np.random.SeedSequence([seed, stream, n_iter]).generate_state(1)[0])
 
 
+def _check_finite_output(out, X):
+    """``out``, unless the network overflowed on ``X`` (never return NaN)."""
+    if np.isfinite(out).all():
+        return out
+    raise ValueError(
+        "The network's output overflowed (non-finite values) on X, whose "
+        f"largest magnitude is {abs(X).max():g}: X is too far outside "
+        "the range of the training data. Scale it as the training data were."
+    )
+
+
 class _BaseAutoencoder(BaseEstimator):
     """Base class of skae's estimators; not for direct use.
 
@@ -229,6 +240,12 @@ class _BaseAutoencoder(BaseEstimator):
         rng = check_random_state(self.random_state)
         self._seed = int(rng.randint(np.iinfo(np.int32).max))
         mean, variance = column_stats(X)
+        if not (np.isfinite(mean).all() and math.isfinite(variance)):
+            raise ValueError(
+                "X holds values too large to standardise: their variance "
+                f"overflows float64 (largest magnitude {abs(X).max():g}). "
+                "Scale X first, e.g. with StandardScaler."
+            )
         # Variance-normalised MSE needs a positive, finite divisor; constant
         # data falls back to the raw squared error.
         self._variance = variance if 0 < variance < math.inf else 1.0
@@ -425,7 +442,7 @@ class _BaseAutoencoder(BaseEstimator):
         """``fn`` (tensor batch -> tensor) over ``X`` in bounded-memory batches."""
         param = next(self._module.parameters())
         widest = max(m.weight.shape[0] for m in self._module.modules() if hasattr(m, "weight"))
-        return batched_apply(
+        out = batched_apply(
             fn,
             X,
             inference_batch_size(max(widest, X.shape[1])),
@@ -433,6 +450,7 @@ class _BaseAutoencoder(BaseEstimator):
             param.device,
             X.dtype if out_dtype is None else out_dtype,
         )
+        return _check_finite_output(out, X)
 
     def reconstruct(self, X):
         """Reconstruct ``X``: ``inverse_transform(transform(X))`` in one pass.

@@ -74,7 +74,11 @@ def network_dtype(input_dtype, device):
 
 def to_tensor(X, dtype, device):
     """A copy of the array ``X`` as a tensor (the caller's array is untouched)."""
-    return torch.tensor(np.asarray(X), dtype=dtype, device=device)
+    X = np.asarray(X)
+    if any(stride < 0 for stride in X.strides):
+        # torch cannot read negative strides (views such as X[::-1]).
+        X = X.copy()
+    return torch.tensor(X, dtype=dtype, device=device)
 
 
 def column_stats(X):
