@@ -26,6 +26,7 @@ from ._memory import memory_guard
 from ._modules import ACTIVATIONS, Autoencoder
 from ._objective import Objective
 from ._penalties import ElasticNet, KLSparsity, L1Activity
+from ._persistence import plain_state, restore_state
 from ._sklearn_compat import Interval, StrOptions, _fit_context
 from ._training import SOLVERS, History, LoopSettings, fit_loop, make_optimizer
 
@@ -580,6 +581,16 @@ class _BaseAutoencoder(BaseEstimator):
             return error if per_feature else error.mean(dim=1)
 
         return self._apply(squared_error, X, out_dtype=np.float64)
+
+    # ------------------------------------------------------------------
+    # Persistence: a plain state (NumPy arrays and builtins, no torch
+    # objects), so that pickles load anywhere and skops can trust them.
+
+    def __getstate__(self):
+        return plain_state(super().__getstate__())
+
+    def __setstate__(self, state):
+        restore_state(self, state, super().__setstate__)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
