@@ -22,9 +22,11 @@ from ._data import (
     resolve_device,
     to_tensor,
 )
+from ._memory import memory_guard
 from ._modules import ACTIVATIONS, Autoencoder
 from ._objective import Objective
 from ._penalties import ElasticNet, KLSparsity, L1Activity
+from ._persistence import plain_state, restore_state
 from ._sklearn_compat import Interval, StrOptions, _fit_context
 from ._training import SOLVERS, History, LoopSettings, fit_loop, make_optimizer
 
@@ -39,6 +41,17 @@ _INIT_STREAM, _TRAIN_STREAM, _SPLIT_STREAM = 0, 1, 2
 
 def _derived_seed(seed, stream, n_iter=0):
     return int(np.random.SeedSequence([seed, stream, n_iter]).generate_state(1)[0])
+
+
+def _check_finite_output(out, X):
+    """``out``, unless the network overflowed on ``X`` (never return NaN)."""
+    if np.isfinite(out).all():
+        return out
+    raise ValueError(
+        "The network's output overflowed (non-finite values) on X, whose "
+        f"largest magnitude is {abs(X).max():g}: X is too far outside "
+        "the range of the training data. Scale it as the training data were."
+    )
 
 
 class _BaseAutoencoder(BaseEstimator):
@@ -185,7 +198,8 @@ class _BaseAutoencoder(BaseEstimator):
         """Train on validated ``X``: afresh, warm, or one epoch (``incremental``)."""
         self._check_settings(X)
         device = resolve_device(self.device)
-        if not hasattr(self, "_module") or not (incremental or self.warm_start):
+        fresh = not hasattr(self, "_module") or not (incremental or self.warm_start)
+        if fresh:
             self._initialize(X, device)
         else:
             self._check_same_architecture(X)
@@ -193,9 +207,13 @@ class _BaseAutoencoder(BaseEstimator):
             self._module.to(device)
             self._optimizer = self._make_optimizer()
         X_train, X_val = self._split(X, incremental)
-        reason = self._run_loop(X_train, X_val, incremental)
+        with memory_guard(f"training on {device}", self._training_advice(X_train)):
+            reason = self._run_loop(X_train, X_val, incremental)
+        if reason.startswith("diverged"):
+            # Its moments saw the non-finite step: later calls start afresh.
+            self._optimizer = None
         self._publish_history()
-        self._warn_on_stop(reason, incremental)
+        self._warn_on_stop(reason, incremental, fresh)
         return self
 
     def _run_loop(self, X_train, X_val, incremental):
@@ -224,16 +242,31 @@ class _BaseAutoencoder(BaseEstimator):
             )
         finally:
             self._module.set_generator(None)
+            # Whatever ends the loop (an error too), inference needs eval mode.
+            self._module.eval()
 
     def _initialize(self, X, device):
+        # Unfitted until this fit succeeds: a failure part-way must not pair
+        # the previous fit's encoder_ with a new network.
+        self.__dict__.pop("encoder_", None)
+        self.__dict__.pop("decoder_", None)
         rng = check_random_state(self.random_state)
         self._seed = int(rng.randint(np.iinfo(np.int32).max))
         mean, variance = column_stats(X)
+        if not (np.isfinite(mean).all() and math.isfinite(variance)):
+            raise ValueError(
+                "X holds values too large to standardise: their variance "
+                f"overflows float64 (largest magnitude {abs(X).max():g}). "
+                "Scale X first, e.g. with StandardScaler."
+            )
         # Variance-normalised MSE needs a positive, finite divisor; constant
         # data falls back to the raw squared error.
         self._variance = variance if 0 < variance < math.inf else 1.0
         self._architecture = self._current_architecture(X)
-        self._module = self._build_module(X.shape[1], mean, network_dtype(X.dtype, device))
+        with memory_guard("building the network", self._network_advice()):
+            self._module = self._build_module(
+                X.shape[1], mean, network_dtype(X.dtype, device)
+            )
         init = torch.Generator().manual_seed(_derived_seed(self._seed, _INIT_STREAM))
         self._module.reset_parameters(init)
         self._history = History()
@@ -295,6 +328,28 @@ class _BaseAutoencoder(BaseEstimator):
         n_val = min(max(int(round(self.validation_fraction * n)), 1), n - 1)
         order = np.random.default_rng(_derived_seed(self._seed, _SPLIT_STREAM)).permutation(n)
         return X[np.sort(order[n_val:])], X[np.sort(order[:n_val])]
+
+    def _training_advice(self, X):
+        advice = (
+            f"Try a smaller batch_size (now {self._batch_size(X.shape[0])}), a "
+            "smaller network (hidden_layer_sizes, n_components), or another device"
+        )
+        # The training set is staged on the device as one tensor, so its
+        # size matters whatever the batch size.
+        nbytes = getattr(X, "nbytes", None)
+        if nbytes is None:
+            return f"{advice}."
+        return f"{advice}; the training data alone take {nbytes / 2**20:.0f} MiB."
+
+    def _network_advice(self):
+        n_features = self._architecture["n_features"]
+        widths = [n_features, *self._hidden_sizes(), self.n_components]
+        n_weights = 2 * sum(a * b for a, b in zip(widths[:-1], widths[1:]))
+        return (
+            f"The network has about {n_weights:.3g} weights (hidden_layer_sizes="
+            f"{self.hidden_layer_sizes!r}, n_components={self.n_components}): use "
+            "smaller layers."
+        )
 
     def _batch_size(self, n_samples):
         if self.batch_size == "auto":
@@ -380,19 +435,27 @@ class _BaseAutoencoder(BaseEstimator):
         self.encoder_ = self._module.encoder.eval()
         self.decoder_ = self._module.decoder.eval()
 
-    def _warn_on_stop(self, reason, incremental):
-        if reason == "diverged" and self._history.n_iter == 0:
+    def _warn_on_stop(self, reason, incremental, fresh=True):
+        if reason == "diverged_at_start" and (fresh or self._history.n_iter == 0):
             del self.encoder_, self.decoder_
             raise ValueError(
-                "Training diverged in its first epoch: the loss became NaN or "
-                f"infinite. Lower learning_rate_init (now {self.learning_rate_init:g})"
-                ", or scale the data."
+                "Training diverged before any epoch gave usable weights: the "
+                "loss or the weights became NaN or infinite. Lower "
+                f"learning_rate_init (now {self.learning_rate_init:g}), or scale "
+                "the data."
             )
-        if reason == "diverged":
+        if reason == "diverged_at_start":
             warnings.warn(
-                "Training diverged (the loss became NaN or infinite); the "
-                f"weights of the best epoch were restored after {self.n_iter_} "
-                "epochs. Lower learning_rate_init to train further.",
+                "Training diverged (the loss or the weights became NaN or "
+                "infinite); the weights from before this call were kept. Lower "
+                "learning_rate_init to train further.",
+                ConvergenceWarning,
+            )
+        elif reason == "diverged":
+            warnings.warn(
+                "Training diverged (the loss or the weights became NaN or "
+                "infinite); the weights of the best epoch were restored after "
+                f"{self.n_iter_} epochs. Lower learning_rate_init to train further.",
                 ConvergenceWarning,
             )
         elif reason == "interrupted":
@@ -425,14 +488,17 @@ class _BaseAutoencoder(BaseEstimator):
         """``fn`` (tensor batch -> tensor) over ``X`` in bounded-memory batches."""
         param = next(self._module.parameters())
         widest = max(m.weight.shape[0] for m in self._module.modules() if hasattr(m, "weight"))
-        return batched_apply(
-            fn,
-            X,
-            inference_batch_size(max(widest, X.shape[1])),
-            param.dtype,
-            param.device,
-            X.dtype if out_dtype is None else out_dtype,
-        )
+        advice = "Free memory on the device, or pass fewer rows per call."
+        with memory_guard(f"applying the network on {param.device}", advice):
+            out = batched_apply(
+                fn,
+                X,
+                inference_batch_size(max(widest, X.shape[1])),
+                param.dtype,
+                param.device,
+                X.dtype if out_dtype is None else out_dtype,
+            )
+        return _check_finite_output(out, X)
 
     def reconstruct(self, X):
         """Reconstruct ``X``: ``inverse_transform(transform(X))`` in one pass.
@@ -515,6 +581,16 @@ class _BaseAutoencoder(BaseEstimator):
             return error if per_feature else error.mean(dim=1)
 
         return self._apply(squared_error, X, out_dtype=np.float64)
+
+    # ------------------------------------------------------------------
+    # Persistence: a plain state (NumPy arrays and builtins, no torch
+    # objects), so that pickles load anywhere and skops can trust them.
+
+    def __getstate__(self):
+        return plain_state(super().__getstate__())
+
+    def __setstate__(self, state):
+        restore_state(self, state, super().__setstate__)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -77,7 +77,7 @@ def to_tensor(X, dtype, device):
 
     The copy is made by NumPy, which is several times faster than torch's
     own conversion for large arrays, and is writable, so torch never warns
-    about read-only memory.
+    about read-only memory or negative strides (views such as ``X[::-1]``).
     """
     np_dtype = torch.empty((), dtype=dtype).numpy().dtype
     copy = np.array(X, dtype=np_dtype, order="C", copy=True)

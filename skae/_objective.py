@@ -6,9 +6,17 @@ Nothing here knows about scikit-learn.
 # Authors: The skae developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import math
+
 import torch.nn.functional as F
 
 RECONSTRUCTION = "reconstruction"
+# Outside this range of variances the squared errors are taken in units of
+# the data's standard deviation: squares of float32 errors beyond ~1e19
+# overflow (data at 1e30 would make every loss infinite) and below ~1e-23
+# underflow (data at 1e-30 would make every loss and gradient zero). Inside
+# it the plain, faster path can do neither.
+_PLAIN_VARIANCES = (1e-12, 1e12)
 
 
 class Objective:
@@ -31,6 +39,8 @@ class Objective:
         self.loss = loss
         self.variance = variance
         self.terms = tuple(terms)
+        low, high = _PLAIN_VARIANCES
+        self._std = None if low <= variance <= high else math.sqrt(variance)
 
     @property
     def names(self):
@@ -41,6 +51,8 @@ class Objective:
         """Mean reconstruction loss of a batch (a scalar tensor)."""
         if self.loss == "bce":
             return F.binary_cross_entropy(output, target)
+        if self._std is not None:
+            return F.mse_loss(output / self._std, target / self._std)
         return F.mse_loss(output, target) / self.variance
 
     def __call__(self, module, x_in, target):

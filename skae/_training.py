@@ -184,11 +184,13 @@ def fit_loop(module, optimizer, objective, X, X_val, settings, generator, histor
 
     The reason is one of ``'converged'`` (no ``tol`` improvement for more
     than ``n_iter_no_change`` epochs), ``'max_iter'``, ``'incremental'`` (one
-    epoch done, for ``partial_fit``), ``'interrupted'`` (Ctrl-C) or
-    ``'diverged'`` (a non-finite loss). After ``'diverged'`` and
-    ``'interrupted'``, and after any fit with early stopping, the module
-    holds the best weights recorded in ``history``, or the weights it came in
-    with when no epoch has been recorded.
+    epoch done, for ``partial_fit``), ``'interrupted'`` (Ctrl-C),
+    ``'diverged'`` (a non-finite loss or weights; the module holds the best
+    recorded weights) or ``'diverged_at_start'`` (the same, but no recorded
+    weights give a finite loss on ``X``: the module holds the weights it came
+    in with). After ``'interrupted'``, and after any fit with early stopping,
+    the module holds the best weights recorded in ``history``, or the weights
+    it came in with when no epoch has been recorded.
     """
     fallback = snapshot(module)
     reason = "max_iter"
@@ -204,7 +206,7 @@ def fit_loop(module, optimizer, objective, X, X_val, settings, generator, histor
             reason = "incremental" if settings.incremental else "max_iter"
     except KeyboardInterrupt:
         reason = "interrupted"
-    _restore_after(module, history, reason, settings, fallback)
+    reason = _restore_after(module, objective, X, history, reason, settings, fallback)
     module.eval()
     return reason
 
@@ -215,8 +217,14 @@ def _one_epoch(module, optimizer, objective, X, X_val, settings, generator, hist
     validation_loss = None
     if X_val is not None:
         validation_loss = evaluate(module, objective, X_val, settings.batch_size)
-    # A diverged epoch is not recorded: its weights are thrown away.
+    # A diverged epoch is not recorded: its weights are thrown away. The
+    # epoch's losses are taken before each step, so a last step that blows
+    # the weights up (to NaN, or to finite values that overflow every
+    # output) shows only in a loss of the final weights: one batch of it.
     if not all(map(math.isfinite, [*parts, validation_loss or 0.0])):
+        return "diverged"
+    probe = X[: settings.batch_size]
+    if not math.isfinite(evaluate(module, objective, probe, settings.batch_size)):
         return "diverged"
     improved = update_history(history, parts, objective.names, validation_loss, settings.tol)
     if improved:
@@ -228,9 +236,22 @@ def _one_epoch(module, optimizer, objective, X, X_val, settings, generator, hist
     return None
 
 
-def _restore_after(module, history, reason, settings, fallback):
+def _restore_after(module, objective, X, history, reason, settings, fallback):
+    """Load the weights that ``reason`` calls for; returns the final reason."""
     if reason in ("diverged", "interrupted") or settings.early_stopping:
         module.load_state_dict(history.best_state if history.best_state else fallback)
+    if reason != "diverged":
+        return reason
+    # Recorded weights passed a one-batch check only: make sure they give a
+    # finite loss on all of X, else fall back to the weights this call came
+    # in with.
+    if history.best_state is None or not math.isfinite(
+        evaluate(module, objective, X, settings.batch_size)
+    ):
+        module.load_state_dict(fallback)
+        history.best_state, history.best_loss = None, math.inf
+        return "diverged_at_start"
+    return reason
 
 
 def report_epoch(history, names, parts, validation_loss, start):

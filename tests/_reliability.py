@@ -1,0 +1,119 @@
+"""Shared helpers of the reliability suites: the public estimators and their methods.
+
+Every suite runs over the estimators listed in ``skae.__all__``, so a new
+estimator joins them as soon as it is exported. Methods are called only
+where the estimator has them.
+"""
+
+import inspect
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import BaseEstimator
+
+import skae
+
+# Tiny networks and few epochs: these suites fit hundreds of times.
+FAST = dict(hidden_layer_sizes=(4,), max_iter=3, device="cpu", random_state=0)
+
+# Parameters for particular estimators, keyed by class name; a class not
+# listed gets FAST only. Keys a class does not accept are dropped, so the
+# table never breaks a suite when an estimator's parameters change.
+EXTRA_PARAMS = {
+    "DenoisingAutoencoder": dict(noise_level=0.1),
+    "AutoencoderOutlierDetector": dict(contamination=0.1),
+}
+
+# Methods taking data with n_features_in_ columns, in the order tried.
+DATA_METHODS = (
+    "transform",
+    "score_samples",
+    "score",
+    "reconstruct",
+    "decision_function",
+    "predict",
+)
+# Methods that fit: ``fit`` itself, then those that fit and return something.
+FIT_METHODS = ("fit", "partial_fit", "fit_transform", "fit_predict")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    """Run a suite's tiny networks on one intra-op thread, then restore.
+
+    These networks gain nothing from intra-op parallelism, and on a busy
+    machine torch's thread pool makes each of their steps ~20x slower.
+    Import this fixture into a test module to use it.
+    """
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+def public_estimator_classes():
+    """The estimator classes ``skae`` exports."""
+    classes = (getattr(skae, name) for name in skae.__all__)
+    return [c for c in classes if inspect.isclass(c) and issubclass(c, BaseEstimator)]
+
+
+def make_estimator(cls, **overrides):
+    """``cls`` with the fast settings, its extras and ``overrides`` it accepts."""
+    accepted = cls().get_params(deep=False)
+    params = {**FAST, **EXTRA_PARAMS.get(cls.__name__, {}), **overrides}
+    return cls(**{k: v for k, v in params.items() if k in accepted})
+
+
+def class_id(cls):
+    return cls.__name__
+
+
+def data_methods(estimator):
+    """Names of the data methods ``estimator`` has."""
+    return [m for m in DATA_METHODS if hasattr(estimator, m)]
+
+
+def fit_methods(estimator):
+    """Names of the fitting methods ``estimator`` has."""
+    return [m for m in FIT_METHODS if hasattr(estimator, m)]
+
+
+def call(estimator, method, X):
+    """``estimator.method(X)``, quietly (convergence warnings are expected)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Maximum iterations")
+        return getattr(estimator, method)(X)
+
+
+def all_outputs(estimator, X):
+    """``{method: output}`` for every data method, plus the inverse transform."""
+    outputs = {m: call(estimator, m, X) for m in data_methods(estimator)}
+    if hasattr(estimator, "inverse_transform"):
+        codes = call(estimator, "transform", X)
+        outputs["inverse_transform"] = estimator.inverse_transform(codes)
+    return outputs
+
+
+def assert_outputs_equal(a, b):
+    """Two ``all_outputs`` results are bit-identical."""
+    assert a.keys() == b.keys()
+    for method in a:
+        np.testing.assert_array_equal(
+            np.asarray(a[method]), np.asarray(b[method]), err_msg=method
+        )
+
+
+def assert_finite(output, name=""):
+    values = np.asarray(output, dtype=np.float64)
+    assert np.isfinite(values).all(), f"{name} returned non-finite values"
+
+
+def blobs(n_samples=24, n_features=3, dtype=np.float64, seed=0):
+    """Small, well-scaled data with some structure."""
+    rng = np.random.default_rng(seed)
+    latent = rng.normal(size=(n_samples, 2))
+    mixing = rng.normal(size=(2, n_features))
+    X = latent @ mixing + 0.1 * rng.normal(size=(n_samples, n_features))
+    return X.astype(dtype)

@@ -1,0 +1,97 @@
+"""Thread safety: one fitted estimator serving several threads at once.
+
+Inference reads the fitted state and writes nothing, so concurrent calls
+must give exactly what the same calls give one after another; and fits in
+parallel threads (each on its own estimator) must not disturb each other,
+since skae keeps no global random state.
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from _reliability import (
+    assert_outputs_equal,
+    blobs,
+    call,
+    class_id,
+    data_methods,
+    make_estimator,
+    one_torch_thread,  # noqa: F401 (an autouse fixture)
+    public_estimator_classes,
+)
+
+ESTIMATORS = public_estimator_classes()
+N_THREADS = 4
+# Distinct inputs, so a call that picked up another thread's batch shows.
+INPUTS = [blobs(n_samples=30 + 7 * i, seed=i) for i in range(N_THREADS + 2)]
+
+
+def _calls(estimator):
+    """``(name, thunk)`` for every inference method on every input."""
+    calls = []
+    for i, X in enumerate(INPUTS):
+        for method in data_methods(estimator):
+            calls.append(
+                (f"{method}[{i}]", lambda m=method, X=X: getattr(estimator, m)(X))
+            )
+        if hasattr(estimator, "inverse_transform"):
+            codes = estimator.transform(X)
+            calls.append(
+                (
+                    f"inverse_transform[{i}]",
+                    lambda c=codes: estimator.inverse_transform(c),
+                )
+            )
+    return calls
+
+
+def _run_sequentially(thunks):
+    # In a worker thread too, like the concurrent calls: torch's intra-op
+    # thread count is a per-thread setting, and another count may change
+    # the last bit of a matrix product without any thread-safety issue.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: {name: thunk() for name, thunk in thunks}).result()
+
+
+def _run_concurrently(thunks, rounds=2):
+    # Every thunk several times, interleaved across the pool's threads.
+    with ThreadPoolExecutor(max_workers=N_THREADS) as pool:
+        futures = [
+            (name, pool.submit(thunk)) for _ in range(rounds) for name, thunk in thunks
+        ]
+        return [(name, future.result()) for name, future in futures]
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS, ids=class_id)
+def test_concurrent_inference_matches_sequential(cls):
+    estimator = make_estimator(cls, hidden_layer_sizes=(16, 8), dropout=0.1)
+    call(estimator, "fit", INPUTS[0])
+    thunks = _calls(estimator)
+    expected = _run_sequentially(thunks)
+    state = dict(vars(estimator))
+    for name, result in _run_concurrently(thunks):
+        np.testing.assert_array_equal(
+            np.asarray(result), np.asarray(expected[name]), err_msg=name
+        )
+    # Inference changed nothing (check_dict_unchanged, under threads).
+    assert vars(estimator).keys() == state.keys()
+    assert all(vars(estimator)[k] is v for k, v in state.items())
+
+
+# Set for the whole test: warnings.catch_warnings is not thread-safe, so the
+# threads themselves must not use it.
+@pytest.mark.filterwarnings("ignore:Maximum iterations")
+@pytest.mark.parametrize("cls", ESTIMATORS, ids=class_id)
+def test_concurrent_fits_match_sequential_fits(cls):
+    def fit_and_encode(X):
+        estimator = make_estimator(cls, dropout=0.1, hidden_layer_sizes=(6,))
+        estimator.fit(X)
+        return {m: getattr(estimator, m)(X) for m in data_methods(estimator)}
+
+    thunks = [
+        (i, lambda X=X: fit_and_encode(X)) for i, X in enumerate(INPUTS[:N_THREADS])
+    ]
+    expected = _run_sequentially(thunks)
+    for i, got in _run_concurrently(thunks, rounds=1):
+        assert_outputs_equal(got, expected[i])
