@@ -93,15 +93,23 @@ def column_stats(X):
     """
     rows = max(1, _STATS_CHUNK_ELEMENTS // max(1, X.shape[1]))
     n, mean, m2 = 0, np.zeros(X.shape[1]), np.zeros(X.shape[1])
-    for start in range(0, X.shape[0], rows):
-        chunk = np.asarray(X[start : start + rows], dtype=np.float64)
-        k, chunk_mean = chunk.shape[0], chunk.mean(axis=0)
-        centred = chunk - chunk_mean
-        delta, total = chunk_mean - mean, n + k
-        mean += delta * (k / total)
-        m2 += np.einsum("ij,ij->j", centred, centred) + delta**2 * (n * k / total)
-        n = total
-    return mean, float(np.mean(m2 / n))
+    # Overflow yields inf, which callers check for and report; a NumPy
+    # warning on top would only be noise.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for start in range(0, X.shape[0], rows):
+            n, mean, m2 = _merge_chunk(X[start : start + rows], n, mean, m2)
+        return mean, float(np.mean(m2 / n))
+
+
+def _merge_chunk(rows, n, mean, m2):
+    """Running mean and squared deviations, updated with a chunk of rows."""
+    chunk = np.asarray(rows, dtype=np.float64)
+    k, chunk_mean = chunk.shape[0], chunk.mean(axis=0)
+    centred = chunk - chunk_mean
+    delta, total = chunk_mean - mean, n + k
+    mean = mean + delta * (k / total)
+    m2 = m2 + np.einsum("ij,ij->j", centred, centred) + delta**2 * (n * k / total)
+    return total, mean, m2
 
 
 def inference_batch_size(max_width):

@@ -9,8 +9,6 @@ import inspect
 import warnings
 
 import numpy as np
-import pytest
-import torch
 from sklearn.base import BaseEstimator
 
 import skae
@@ -37,20 +35,6 @@ DATA_METHODS = (
 )
 # Methods that fit: ``fit`` itself, then those that fit and return something.
 FIT_METHODS = ("fit", "partial_fit", "fit_transform", "fit_predict")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Run a suite's tiny networks on one intra-op thread, then restore.
-
-    These networks gain nothing from intra-op parallelism, and on a busy
-    machine torch's thread pool makes each of their steps ~20x slower.
-    Import this fixture into a test module to use it.
-    """
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 def public_estimator_classes():

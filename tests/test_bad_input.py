@@ -37,7 +37,6 @@ from _reliability import (
     data_methods,
     fit_methods,
     make_estimator,
-    one_torch_thread,  # noqa: F401 (an autouse fixture)
     public_estimator_classes,
 )
 from sklearn.utils._param_validation import make_constraint

@@ -20,7 +20,6 @@ from _reliability import (
     class_id,
     data_methods,
     make_estimator,
-    one_torch_thread,  # noqa: F401 (an autouse fixture)
     public_estimator_classes,
 )
 from sklearn.exceptions import ConvergenceWarning, NotFittedError

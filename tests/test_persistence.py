@@ -23,7 +23,6 @@ from _reliability import (
     call,
     class_id,
     make_estimator,
-    one_torch_thread,  # noqa: F401 (an autouse fixture)
     public_estimator_classes,
 )
 from sklearn.base import clone

@@ -190,18 +190,31 @@ def test_fit_loop_reports_max_iter_and_incremental():
     assert history.n_iter == 3
 
 
-def test_fit_loop_detects_divergence_and_restores_finite_weights():
+def test_fit_loop_detects_divergence_and_restores_best_weights():
     X, module, optimizer, objective = loop_setup()
+    history = History()
+    settings = LoopSettings(max_iter=2, batch_size=16, tol=0.0)
+    gen = torch.Generator().manual_seed(0)
+    fit_loop(module, optimizer, objective, X, None, settings, gen, history)
     # Plain SGD with a huge step blows up geometrically (Adam's steps are
     # bounded by the learning rate, so it only wanders off, finitely).
-    optimizer = make_optimizer("sgd", module, 1e4)
-    history = History()
-    settings = LoopSettings(max_iter=20, batch_size=16, tol=0.0)
-    reason = fit_loop(module, optimizer, objective, X, None, settings,
-                      torch.Generator().manual_seed(0), history)
+    blow_up = make_optimizer("sgd", module, 1e4)
+    settings.max_iter = 20
+    reason = fit_loop(module, blow_up, objective, X, None, settings, gen, history)
     assert reason == "diverged"
-    assert all(torch.isfinite(p).all() for p in module.parameters())
-    assert all(math.isfinite(v) for v in history.loss_curve)
+    assert history.n_iter == 2
+    assert all(torch.equal(history.best_state[k], v) for k, v in module.state_dict().items())
+    assert math.isfinite(evaluate(module, objective, X, 16))
+
+
+def test_fit_loop_divergence_before_any_epoch_keeps_incoming_weights():
+    X, module, _, objective = loop_setup()
+    before = {k: v.clone() for k, v in module.state_dict().items()}
+    settings = LoopSettings(max_iter=20, batch_size=16, tol=0.0)
+    reason = fit_loop(module, make_optimizer("sgd", module, 1e4), objective, X, None,
+                      settings, torch.Generator().manual_seed(0), History())
+    assert reason == "diverged_at_start"
+    assert all(torch.equal(before[k], v) for k, v in module.state_dict().items())
 
 
 def test_fit_loop_keyboard_interrupt_keeps_best_weights(monkeypatch):
