@@ -291,7 +291,7 @@ class ReconstructionDisplay:
         Per-image reconstruction error shown above each reconstruction.
 
     estimator_name : str, default=None
-        Name shown as the label of the reconstruction row.
+        Title of the grid.
 
     Attributes
     ----------
@@ -303,7 +303,7 @@ class ReconstructionDisplay:
 
     bounding_ax_ : matplotlib Axes or None
         The axes whose area holds the grid when ``plot`` was given a single
-        axes (or none), else None.
+        axes, else None.
 
     figure_ : matplotlib Figure
         Figure containing the grid.
@@ -364,9 +364,8 @@ class ReconstructionDisplay:
             ``n_rows * n_images`` axes is used as is, row by row.
 
         row_labels : list of str, default=None
-            Labels of the rows, shown left of the first column. Default:
-            ``"original"``, the estimator name (or ``"reconstruction"``) and
-            ``"reference"``.
+            Labels of the rows, shown left of the first column; by default
+            ``"original"``, ``"reconstruction"`` and ``"reference"``.
 
         cmap : str or matplotlib Colormap, default="gray_r"
             Colour map of the images.
@@ -394,11 +393,7 @@ class ReconstructionDisplay:
                 f"each sample has {rows[0].shape[1]} features."
             )
         if row_labels is None:
-            row_labels = [
-                "original",
-                self.estimator_name or "reconstruction",
-                "reference",
-            ]
+            row_labels = ["original", "reconstruction", "reference"]
         self.axes_ = self._make_axes(plt, ax, n_rows, n_images)
 
         # One grey scale for the whole grid (the inputs' range, not each
@@ -418,18 +413,43 @@ class ReconstructionDisplay:
                 self.images_[r, c] = axis.imshow(row[c].reshape(shape), **kwargs)
                 axis.set_xticks([])
                 axis.set_yticks([])
-            self.axes_[r, 0].set_ylabel(row_labels[r])
+            self.axes_[r, 0].set_ylabel(row_labels[r], fontsize="small")
         if show_errors and self.errors is not None:
             for c, error in enumerate(self.errors):
-                self.axes_[1, c].set_title(f"{error:.3g}", fontsize="small")
+                self.axes_[1, c].set_title(f"MSE {error:.3g}", fontsize="small")
         self.figure_ = self.axes_[0, 0].figure
+        if self.estimator_name is not None:
+            self._set_title(self.estimator_name)
         return self
+
+    def _set_title(self, title):
+        # Title the area the grid occupies: the bounding axes, or the whole
+        # figure when the display made it; a grid of the caller's axes is
+        # left alone.
+        if self.bounding_ax_ is not None:
+            self.bounding_ax_.set_title(title)
+        elif self._owns_figure:
+            self.figure_.suptitle(title)
 
     def _make_axes(self, plt, ax, n_rows, n_images):
         self.bounding_ax_ = None
+        self._owns_figure = ax is None
         if ax is None:
-            figsize = (max(1.1 * n_images, 3.0), 1.3 * n_rows + 0.3)
-            _, ax = plt.subplots(figsize=figsize)
+            width, height = max(1.1 * n_images, 3.0), 1.25 * n_rows + 0.4
+            fig, axes = plt.subplots(
+                n_rows, n_images, figsize=(width, height), squeeze=False
+            )
+            # Tight margins: room for the row labels on the left and the
+            # title and error labels above, little else.
+            fig.subplots_adjust(
+                left=0.35 / width,
+                right=1 - 0.05 / width,
+                bottom=0.05 / height,
+                top=1 - 0.4 / height,
+                wspace=0.08,
+                hspace=0.3,
+            )
+            return axes
         if isinstance(ax, plt.Axes):
             from matplotlib.gridspec import GridSpecFromSubplotSpec
 
@@ -513,6 +533,8 @@ class ReconstructionDisplay:
             np.asarray(X_shown),
             _reconstruct(estimator, X_shown),
             image_shape=image_shape,
+            # The rows are already selected: show them all.
+            n_images=len(indices),
             X_reference=None if X_reference is None else _rows(X_reference, indices),
             ax=ax,
             name=type(estimator).__name__ if name is None else name,

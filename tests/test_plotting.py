@@ -133,9 +133,10 @@ def test_reconstruction_grid_shows_originals_and_reconstructions(plain, digits):
     )
     assert display.axes_.shape == (2, N_IMAGES)
     assert display.images_.shape == (2, N_IMAGES)
-    assert display.bounding_ax_ is not None and not display.bounding_ax_.axison
-    # The bounding axes plus one axes per image.
-    assert len(display.figure_.axes) == 1 + 2 * N_IMAGES
+    # A figure of its own: one axes per image, titled with the estimator.
+    assert display.bounding_ax_ is None
+    assert len(display.figure_.axes) == 2 * N_IMAGES
+    assert display.figure_.get_suptitle() == "AutoencoderTransformer"
     reconstructed = plain.reconstruct(X[:N_IMAGES])
     for c in range(N_IMAGES):
         np.testing.assert_array_equal(
@@ -146,9 +147,9 @@ def test_reconstruction_grid_shows_originals_and_reconstructions(plain, digits):
         )
     errors = np.mean((reconstructed - X[:N_IMAGES]) ** 2, axis=1)
     np.testing.assert_allclose(display.errors, errors)
-    assert display.axes_[1, 0].get_title() == f"{errors[0]:.3g}"
+    assert display.axes_[1, 0].get_title() == f"MSE {errors[0]:.3g}"
     assert display.axes_[0, 0].get_ylabel() == "original"
-    assert display.axes_[1, 0].get_ylabel() == "AutoencoderTransformer"
+    assert display.axes_[1, 0].get_ylabel() == "reconstruction"
     # One grey scale for the whole grid.
     assert {im.get_clim() for im in display.images_.ravel()} == {
         (X[:N_IMAGES].min(), X[:N_IMAGES].max())
@@ -201,7 +202,36 @@ def test_reconstruction_from_predictions_on_axes_array(digits):
     np.testing.assert_allclose(
         display.images_[1, 2].get_array(), X_pca[2].reshape(8, 8)
     )
-    assert display.axes_[1, 0].get_ylabel() == "PCA"
+    assert display.axes_[1, 0].get_ylabel() == "reconstruction"
+    # The caller's figure is not retitled.
+    assert display.estimator_name == "PCA"
+    assert fig.get_suptitle() == ""
+
+
+def test_reconstruction_divides_a_single_axes(plain, digits):
+    fig, (left, right) = plt.subplots(1, 2)
+    display = ReconstructionDisplay.from_estimator(
+        plain, digits[0], image_shape=(8, 8), n_images=3, ax=right
+    )
+    assert display.bounding_ax_ is right and not right.axison
+    assert right.get_title() == "AutoencoderTransformer"
+    # The bounding axes, the untouched left axes, and one per image.
+    assert len(fig.axes) == 2 + 6
+    assert left.axison and not left.get_images()
+    box = right.get_position()
+    for axis in display.axes_.ravel():
+        inner = axis.get_position()
+        assert box.x0 - 1e-9 <= inner.x0 and inner.x1 <= box.x1 + 1e-9
+
+
+@pytest.mark.parametrize("n_images", [1, 12])
+def test_reconstruction_number_of_images(plain, digits, n_images):
+    display = ReconstructionDisplay.from_estimator(
+        plain, digits[0], image_shape=(8, 8), n_images=n_images
+    )
+    assert display.axes_.shape == (2, n_images)
+    assert len(display.figure_.axes) == 2 * n_images
+    np.testing.assert_array_equal(display.originals, digits[0][:n_images])
 
 
 def test_reconstruction_accepts_dataframe(plain, digits):
