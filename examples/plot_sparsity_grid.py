@@ -86,7 +86,8 @@ for weight in weights:
 import matplotlib.pyplot as plt
 
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.5))
-ax1.boxplot([rates[w] for w in weights], tick_labels=[f"{w:g}" for w in weights])
+ax1.boxplot([rates[w] for w in weights])
+ax1.set_xticks(range(1, len(weights) + 1), [f"{w:g}" for w in weights])
 ax1.axhline(0.05, color="black", linestyle="--", label="sparsity_target")
 ax1.set(
     xlabel="sparsity_weight", ylabel="mean activation per unit", title="Code activation"
