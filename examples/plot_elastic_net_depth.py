@@ -92,6 +92,7 @@ ax.set(
     ylabel="test MSE",
     title="Reconstruction error on held-out digits",
 )
+ax.minorticks_off()
 ax.legend()
 fig.tight_layout()
 

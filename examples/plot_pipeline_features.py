@@ -99,6 +99,7 @@ ax.set(
     ylabel="accuracy (5-fold CV)",
     title="Logistic regression on reduced digits",
 )
+ax.minorticks_off()
 ax.legend()
 fig.tight_layout()
 
