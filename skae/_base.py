@@ -510,7 +510,7 @@ class _BaseAutoencoder(BaseEstimator):
 
         Returns
         -------
-        X_reconstructed : ndarray of shape (n_samples, n_features_in_)
+        X_reconstructed : ndarray of shape (n_samples, `n_features_in_`)
             Reconstructions, in the dtype of ``X``.
         """
         X = self._validate_fitted(X)

@@ -104,7 +104,7 @@ class AutoencoderTransformer(
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, n_features_in_)
+        X_original : ndarray of shape (n_samples, `n_features_in_`)
             Reconstructions, in the dtype of the codes.
         """
         check_is_fitted(self)

@@ -1,0 +1,101 @@
+"""Cheap checks that keep the documentation build green without running Sphinx.
+
+The full build (``cd docs && python -m sphinx -W -b html . _build/html``)
+takes minutes; these catch its most common failures in the test suite: a
+public object missing from the API reference, a docstring without Examples,
+RST that Sphinx reads as a broken link, and a gallery title it rejects.
+"""
+
+import inspect
+import re
+from pathlib import Path
+
+import pytest
+
+import skae
+import skae.plotting
+
+ROOT = Path(__file__).resolve().parents[1]
+API = ROOT / "docs" / "api.rst"
+EXAMPLES = sorted((ROOT / "examples").glob("plot_*.py"))
+
+
+def public_objects():
+    names = [f"skae.{n}" for n in skae.__all__ if not n.startswith("_")]
+    names += [f"skae.plotting.{n}" for n in skae.plotting.__all__]
+    objects = {}
+    for name in names:
+        module, _, attr = name.rpartition(".")
+        objects[name] = getattr(skae if module == "skae" else skae.plotting, attr)
+    return objects
+
+
+def autosummary_entries(text):
+    """Fully qualified names listed in the autosummary directives of ``text``.
+
+    Comment blocks are skipped, so names in MERGE notes do not count.
+    """
+    entries, module, in_directive = set(), None, False
+    for line in text.splitlines():
+        stripped = line.strip()
+        if line.startswith(".. currentmodule::"):
+            module = line.split("::", 1)[1].strip()
+        if line.startswith(".. autosummary::"):
+            in_directive = True
+            continue
+        if in_directive and line and not line[0].isspace():
+            in_directive = False
+        if in_directive and stripped and not stripped.startswith(":"):
+            entries.add(f"{module}.{stripped}")
+    return entries
+
+
+OBJECTS = public_objects()
+
+
+def test_api_reference_lists_every_public_object():
+    listed = autosummary_entries(API.read_text())
+    missing = sorted(set(OBJECTS) - listed)
+    assert not missing, f"add to docs/api.rst: {missing}"
+
+
+@pytest.mark.parametrize("name", sorted(OBJECTS))
+def test_public_docstring_has_numpydoc_sections(name):
+    doc = inspect.getdoc(OBJECTS[name])
+    assert doc, f"{name} has no docstring"
+    for section in ("Parameters", "Examples"):
+        assert re.search(rf"^{section}\n-+$", doc, re.M), f"{name}: no {section}"
+    assert ">>>" in doc, f"{name}: its Examples section has no doctest"
+
+
+def _docstrings():
+    for name, obj in OBJECTS.items():
+        yield name, inspect.getdoc(obj)
+        if inspect.isclass(obj):
+            for attr, member in inspect.getmembers(obj):
+                if not attr.startswith("_") and callable(member):
+                    defined_in = getattr(member, "__module__", "") or ""
+                    if defined_in.startswith("skae"):
+                        yield f"{name}.{attr}", inspect.getdoc(member)
+
+
+def test_shapes_do_not_look_like_rst_links():
+    # In "of shape (n_samples, n_features_in_)" RST reads ``n_features_in_``
+    # as a link to a target that does not exist, failing the -W build; write
+    # (`n_features_in_`,) as scikit-learn does.
+    bad = []
+    for name, doc in _docstrings():
+        for shape in re.findall(r"shape \(([^)]*)\)", doc or ""):
+            if re.search(r"(?<![`\w])\w+_(?=[,\s]|$)", shape):
+                bad.append(f"{name}: ({shape})")
+    assert not bad, bad
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_gallery_example_has_a_valid_title(path):
+    # sphinx-gallery needs a module docstring opening with an RST title whose
+    # '=' over- and underline are at least as long as the title.
+    match = re.match(r'"""\n(=+)\n(.+)\n(=+)\n', path.read_text())
+    assert match, f"{path.name}: docstring must open with a '=' title block"
+    over, title, under = match.groups()
+    assert len(over) >= len(title) and len(under) >= len(title), path.name
