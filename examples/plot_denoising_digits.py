@@ -22,9 +22,17 @@ squared error).
 # ------------
 # Pixels are scaled to [0, 1]; the test digits get Gaussian noise of
 # standard deviation 0.3, clipped back to [0, 1] as a real sensor would.
+import warnings
+
+import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_digits
+from sklearn.decomposition import PCA
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
+
+from skae import DenoisingAutoencoder
+from skae.metrics import psnr
 
 X, _ = load_digits(return_X_y=True)
 X_train, X_test = train_test_split(X / 16.0, test_size=0.3, random_state=0)
@@ -38,13 +46,6 @@ X_noisy = np.clip(X_test + rng.normal(scale=0.3, size=X_test.shape), 0.0, 1.0)
 # components that denoises best; the autoencoder corrupts its own training
 # inputs with the same kind and amount of noise (``noise_level=0.3``) and
 # learns to undo it.
-import warnings
-
-from sklearn.decomposition import PCA
-from sklearn.exceptions import ConvergenceWarning
-
-from skae import DenoisingAutoencoder
-from skae.metrics import psnr
 
 
 def pca_denoise(n_components):
@@ -77,11 +78,10 @@ for name, X_out in [("noisy input", X_noisy), ("PCA", X_pca), ("autoencoder", X_
 # Noisy, denoised and clean, side by side
 # ---------------------------------------
 # Each column is one test digit; each title gives that image's own PSNR.
-import matplotlib.pyplot as plt
-
 rows = [("noisy", X_noisy), ("PCA", X_pca), ("autoencoder", X_dae), ("clean", X_test)]
 n_digits = 8
-fig, axes = plt.subplots(len(rows), n_digits, figsize=(1.4 * n_digits, 1.7 * len(rows)))
+figsize = (1.4 * n_digits, 1.7 * len(rows))
+fig, axes = plt.subplots(len(rows), n_digits, figsize=figsize)
 for (name, images), row in zip(rows, axes):
     for i, ax in enumerate(row):
         ax.imshow(images[i].reshape(8, 8), cmap="gray_r", vmin=0, vmax=1)

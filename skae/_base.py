@@ -228,7 +228,7 @@ class _BaseAutoencoder(BaseEstimator):
             self._module.set_generator(None)
 
     def _validation_input(self, val, corrupt):
-        """The network's input for the validation rows ``val``, or None for ``val``.
+        """The network's input for the validation rows ``val`` (None: ``val`` itself).
 
         With a corruption hook the model is validated on what it is trained
         for, undoing corruption; the corruption is drawn once per fit, so

@@ -219,13 +219,17 @@ def fit_loop(
     return reason
 
 
-def _one_epoch(module, optimizer, objective, X, validation, settings, generator, history, corrupt):
+def _one_epoch(
+    module, optimizer, objective, X, validation, settings, generator, history, corrupt
+):
     start = time.perf_counter()
     parts = run_epoch(module, optimizer, objective, X, settings, generator, corrupt)
     X_val, X_val_in = validation
     validation_loss = None
     if X_val is not None:
-        validation_loss = evaluate(module, objective, X_val, settings.batch_size, X_val_in)
+        validation_loss = evaluate(
+            module, objective, X_val, settings.batch_size, X_val_in
+        )
     # A diverged epoch is not recorded: its weights are thrown away.
     if not all(map(math.isfinite, [*parts, validation_loss or 0.0])):
         return "diverged"

@@ -106,11 +106,14 @@ def test_masking_outside_zero_gives_nearest_end_of_range():
     seed=st.integers(0, 2**31 - 1),
     dtype=st.sampled_from([torch.float32, torch.float64]),
 )
-def test_corruption_stays_in_each_features_range(kind, level, n_rows, n_features, seed, dtype):
+def test_corruption_stays_in_each_features_range(
+    kind, level, n_rows, n_features, seed, dtype
+):
     rng = np.random.default_rng(seed)
     low = rng.normal(size=n_features)
     high = low + rng.exponential(size=n_features)
-    X = torch.as_tensor(low + (high - low) * rng.random((n_rows, n_features)), dtype=dtype)
+    X = low + (high - low) * rng.random((n_rows, n_features))
+    X = torch.as_tensor(X, dtype=dtype)
     before = X.clone()
     gen = torch.Generator().manual_seed(seed)
     # Gaussian levels up to 5 ranges wide, so that clipping is exercised.
@@ -275,7 +278,8 @@ def test_early_stopping_validates_on_a_fixed_corruption(monkeypatch):
 @pytest.mark.parametrize("level", [1.0, 1.5])
 def test_probability_noise_level_must_be_below_one(kind, level):
     dae = DenoisingAutoencoder(noise=kind, noise_level=level, **SMALL)
-    with pytest.raises(ValueError, match=rf"noise_level={level}.*noise='{kind}'.*\[0, 1\)"):
+    message = rf"noise_level={level}.*noise='{kind}'.*\[0, 1\)"
+    with pytest.raises(ValueError, match=message):
         dae.fit(unit_images())
     assert not hasattr(dae, "encoder_")
 
@@ -307,10 +311,8 @@ def test_denoising_beats_pca_on_noisy_digits():
     X_train, X_test = train_test_split(X / 16.0, test_size=0.3, random_state=0)
     rng = np.random.default_rng(0)
     X_noisy = np.clip(X_test + rng.normal(scale=0.3, size=X_test.shape), 0, 1)
-    pca = max(
-        psnr(X_test, PCA(k).fit(X_train).inverse_transform(PCA(k).fit(X_train).transform(X_noisy)))
-        for k in (8, 16, 24, 32)
-    )
+    pcas = [PCA(k).fit(X_train) for k in (8, 16, 24, 32)]
+    pca = max(psnr(X_test, p.inverse_transform(p.transform(X_noisy))) for p in pcas)
     dae = DenoisingAutoencoder(
         n_components=32, noise_level=0.3, hidden_layer_sizes=(128,),
         batch_size=32, learning_rate_init=3e-3, max_iter=30, random_state=0,
