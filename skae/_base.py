@@ -34,9 +34,9 @@ FLOAT_DTYPES = (np.float64, np.float32)
 # MLPRegressor's batch_size='auto' rule: min(200, n_samples).
 _AUTO_BATCH_SIZE = 200
 # Seed streams derived from one draw of random_state, so that weight
-# initialisation, shuffling/dropout/noise and the validation split are
-# independent of each other.
-_INIT_STREAM, _TRAIN_STREAM, _SPLIT_STREAM = 0, 1, 2
+# initialisation, shuffling/dropout/noise, the validation split and the
+# validation rows' corruption are independent of each other.
+_INIT_STREAM, _TRAIN_STREAM, _SPLIT_STREAM, _VALIDATION_NOISE_STREAM = 0, 1, 2, 3
 
 
 def _derived_seed(seed, stream, n_iter=0):
@@ -234,16 +234,31 @@ class _BaseAutoencoder(BaseEstimator):
         )
         tensor = to_tensor(X_train, dtype, device)
         val = None if X_val is None else to_tensor(X_val, dtype, device)
+        corrupt = self._corruption(X_train)
         self._module.set_generator(generator)
         try:
             return fit_loop(
                 self._module, self._optimizer, self._build_objective(), tensor,
-                val, settings, generator, history, self._corruption(X_train),
+                val, settings, generator, history, corrupt,
+                X_val_in=self._validation_input(val, corrupt),
             )
         finally:
             self._module.set_generator(None)
             # Whatever ends the loop (an error too), inference needs eval mode.
             self._module.eval()
+
+    def _validation_input(self, val, corrupt):
+        """The network's input for the validation rows ``val`` (None: ``val`` itself).
+
+        With a corruption hook the model is validated on what it is trained
+        for, undoing corruption; the corruption is drawn once per fit, so
+        that every epoch is judged on the same inputs.
+        """
+        if val is None or corrupt is None:
+            return None
+        generator = torch.Generator(device=val.device)
+        generator.manual_seed(_derived_seed(self._seed, _VALIDATION_NOISE_STREAM))
+        return corrupt(val, generator)
 
     def _initialize(self, X, device):
         # Unfitted until this fit succeeds: a failure part-way must not pair

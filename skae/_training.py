@@ -143,14 +143,18 @@ def run_epoch(module, optimizer, objective, X, settings, generator, corrupt=None
 
 
 @torch.no_grad()
-def evaluate(module, objective, X, batch_size):
-    """Mean reconstruction loss of ``X`` (no penalties, no dropout)."""
+def evaluate(module, objective, X, batch_size, X_in=None):
+    """Mean reconstruction loss of ``X`` (no penalties, no dropout).
+
+    ``X_in``, when given, is fed to the network instead of ``X`` (a fixed
+    corruption of it, to validate a denoiser); the target stays ``X``.
+    """
     module.eval()
+    X_in = X if X_in is None else X_in
     total = 0.0
     for idx in batch_slices(X.shape[0], batch_size, None):
-        batch = X[idx]
-        output, _ = module(batch)
-        total += objective.reconstruction(output, batch) * batch.shape[0]
+        output, _ = module(X_in[idx])
+        total += objective.reconstruction(output, X[idx]) * output.shape[0]
     return float(total) / X.shape[0]
 
 
@@ -179,8 +183,14 @@ def update_history(history, parts, names, validation_loss, tol):
     return improved
 
 
-def fit_loop(module, optimizer, objective, X, X_val, settings, generator, history, corrupt=None):
+def fit_loop(
+    module, optimizer, objective, X, X_val, settings, generator, history,
+    corrupt=None, X_val_in=None,
+):
     """Train ``module`` until a stopping rule fires; returns the stop reason.
+
+    ``X_val_in``, when given, is the network's input for the validation
+    targets ``X_val`` (see :func:`evaluate`).
 
     The reason is one of ``'converged'`` (no ``tol`` improvement for more
     than ``n_iter_no_change`` epochs), ``'max_iter'``, ``'incremental'`` (one
@@ -197,8 +207,8 @@ def fit_loop(module, optimizer, objective, X, X_val, settings, generator, histor
     try:
         for _ in range(1 if settings.incremental else settings.max_iter):
             reason = _one_epoch(
-                module, optimizer, objective, X, X_val, settings, generator,
-                history, corrupt,
+                module, optimizer, objective, X, (X_val, X_val_in), settings,
+                generator, history, corrupt,
             )
             if reason is not None:
                 break
@@ -211,12 +221,17 @@ def fit_loop(module, optimizer, objective, X, X_val, settings, generator, histor
     return reason
 
 
-def _one_epoch(module, optimizer, objective, X, X_val, settings, generator, history, corrupt):
+def _one_epoch(
+    module, optimizer, objective, X, validation, settings, generator, history, corrupt
+):
     start = time.perf_counter()
     parts = run_epoch(module, optimizer, objective, X, settings, generator, corrupt)
+    X_val, X_val_in = validation
     validation_loss = None
     if X_val is not None:
-        validation_loss = evaluate(module, objective, X_val, settings.batch_size)
+        validation_loss = evaluate(
+            module, objective, X_val, settings.batch_size, X_val_in
+        )
     # A diverged epoch is not recorded: its weights are thrown away. The
     # epoch's losses are taken before each step, so a last step that blows
     # the weights up (to NaN, or to finite values that overflow every

@@ -1,0 +1,239 @@
+"""DenoisingAutoencoder: an autoencoder trained to undo corruption."""
+
+# Authors: The skae developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+from numbers import Real
+
+import numpy as np
+
+from ._docstrings import fill_doc
+from ._noise import NOISES, Corruption
+from ._sklearn_compat import Interval, StrOptions
+from ._transformer import AutoencoderTransformer
+
+
+@fill_doc
+class DenoisingAutoencoder(AutoencoderTransformer):
+    """Denoising autoencoder: learns to reconstruct clean data from corrupted data.
+
+    Each training batch is fed to the network as a freshly corrupted copy
+    (new noise at every epoch) while the loss compares the reconstruction
+    with the **clean** batch, so the network learns to remove the noise
+    rather than to copy its input (Vincent et al., 2008). Everything else is
+    :class:`AutoencoderTransformer`: :meth:`transform` returns codes,
+    :meth:`inverse_transform` reconstructions, and no inference method ever
+    adds noise. :meth:`denoise` returns the cleaned-up version of (noisy)
+    data.
+
+    Corrupted values are clipped to each feature's training range
+    (``data_min_`` to ``data_max_``), as real noisy data would be: images in
+    [0, 1] stay in [0, 1].
+
+    Parameters
+    ----------
+    {n_components}
+
+    noise : {'gaussian', 'masking', 'salt_and_pepper'}, default='gaussian'
+        How training inputs are corrupted.
+
+        - ``'gaussian'``: additive N(0, ``noise_level`` ** 2) noise, in the
+          units of ``X`` (for standardised data, ``noise_level`` counts
+          standard deviations).
+        - ``'masking'``: each entry set to 0 with probability
+          ``noise_level`` (Vincent et al.'s masking noise, H2O's
+          ``input_dropout_ratio``); a feature whose range excludes 0 gets
+          the end of its range nearest 0 instead.
+        - ``'salt_and_pepper'``: each entry set, with probability
+          ``noise_level``, to its feature's training minimum or maximum
+          (either with probability 1/2).
+
+    noise_level : float, default=0.1
+        Standard deviation of the Gaussian noise, or the probability that an
+        entry is corrupted (must then be below 1). ``0`` trains exactly as
+        :class:`AutoencoderTransformer` does.
+
+    {architecture_parameters}
+
+    {training_parameters}
+
+    {regularization_parameters}
+
+    {runtime_parameters}
+
+    Attributes
+    ----------
+    data_min_ : ndarray of shape (n_features_in_,)
+        Per-feature minimum of the data trained on, the lower clipping bound
+        of the corruption (float64).
+
+    data_max_ : ndarray of shape (n_features_in_,)
+        Per-feature maximum of the data trained on, the upper clipping bound.
+
+    {fitted_attributes}
+
+    See Also
+    --------
+    AutoencoderTransformer : The same model trained on clean inputs.
+    sklearn.decomposition.PCA : Linear dimensionality reduction; its
+        ``inverse_transform(transform(X))`` is the linear baseline for
+        denoising.
+    skae.metrics.psnr : Peak signal-to-noise ratio of reconstructions.
+
+    Notes
+    -----
+    With ``early_stopping=True`` the validation loss measures what the model
+    is trained for: how well it reconstructs the clean held-out rows from a
+    corrupted copy of them. That corruption is drawn once per fit (seeded by
+    ``random_state``), so every epoch is judged on the same inputs and
+    ``validation_loss_curve_`` is not jittered by fresh noise.
+
+    ``data_min_`` and ``data_max_`` cover every row trained on since the
+    network was initialised: ``fit`` starts them afresh (but a warm-started
+    fit widens them), and each :meth:`partial_fit` call widens them with its
+    chunk, so noise on a stream of chunks is clipped to the range of all
+    data seen so far. Rows held out by ``early_stopping`` are not trained
+    on and do not count.
+
+    References
+    ----------
+    P. Vincent, H. Larochelle, Y. Bengio and P.-A. Manzagol, "Extracting and
+    composing robust features with denoising autoencoders", ICML 2008.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import DenoisingAutoencoder
+    >>> from skae.metrics import psnr
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> X = X / 16.0  # pixels in [0, 1]
+    >>> rng = np.random.default_rng(0)
+    >>> X_noisy = np.clip(X + rng.normal(scale=0.3, size=X.shape), 0, 1)
+    >>> dae = DenoisingAutoencoder(
+    ...     n_components=16, noise_level=0.3, hidden_layer_sizes=(64,),
+    ...     batch_size=32, learning_rate_init=3e-3, max_iter=5, random_state=0,
+    ... )
+    >>> X_denoised = dae.fit(X).denoise(X_noisy)
+    >>> X_denoised.shape
+    (1797, 64)
+    >>> bool(psnr(X, X_denoised) > psnr(X, X_noisy))
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **AutoencoderTransformer._parameter_constraints,
+        "noise": [StrOptions(set(NOISES))],
+        "noise_level": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        noise="gaussian",
+        noise_level=0.1,
+        hidden_layer_sizes=(100,),
+        activation="elu",
+        output_activation="identity",
+        loss="mse",
+        solver="adam",
+        learning_rate_init=1e-3,
+        batch_size="auto",
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        shuffle=True,
+        alpha=0.0,
+        l1_ratio=0.0,
+        dropout=0.0,
+        sparsity=None,
+        sparsity_target=0.05,
+        sparsity_weight=0.1,
+        warm_start=False,
+        verbose=0,
+        random_state=None,
+        device="auto",
+    ):
+        super().__init__(
+            n_components,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            output_activation=output_activation,
+            loss=loss,
+            solver=solver,
+            learning_rate_init=learning_rate_init,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            shuffle=shuffle,
+            alpha=alpha,
+            l1_ratio=l1_ratio,
+            dropout=dropout,
+            sparsity=sparsity,
+            sparsity_target=sparsity_target,
+            sparsity_weight=sparsity_weight,
+            warm_start=warm_start,
+            verbose=verbose,
+            random_state=random_state,
+            device=device,
+        )
+        self.noise = noise
+        self.noise_level = noise_level
+
+    def denoise(self, X):
+        """Return the denoised version of ``X``.
+
+        The network's reconstruction of the given, possibly noisy, input;
+        the same as :meth:`reconstruct` and as
+        ``inverse_transform(transform(X))``. No noise is added.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to clean up.
+
+        Returns
+        -------
+        X_denoised : ndarray of shape (n_samples, n_features_in_)
+            Denoised data, in the dtype of ``X``.
+        """
+        return self.reconstruct(X)
+
+    # ------------------------------------------------------------------
+    # Hooks of the base class
+
+    def _check_settings(self, X):
+        super()._check_settings(X)
+        if self.noise != "gaussian" and self.noise_level >= 1:
+            raise ValueError(
+                f"noise_level={self.noise_level!r} is invalid for "
+                f"noise={self.noise!r}: it is the probability that an entry "
+                "is corrupted, and must be in [0, 1) (at 1 every input would "
+                "be destroyed)."
+            )
+
+    def _initialize(self, X, device):
+        super()._initialize(X, device)
+        # A new network starts a new clipping range (see Notes).
+        for name in ("data_min_", "data_max_"):
+            self.__dict__.pop(name, None)
+
+    def _corruption(self, X):
+        self._widen_range(X)
+        if self.noise_level == 0:
+            return None
+        return Corruption(self.noise, self.noise_level, self.data_min_, self.data_max_)
+
+    def _widen_range(self, X):
+        low = X.min(axis=0).astype(np.float64)
+        high = X.max(axis=0).astype(np.float64)
+        if hasattr(self, "data_min_"):
+            low = np.minimum(low, self.data_min_)
+            high = np.maximum(high, self.data_max_)
+        self.data_min_, self.data_max_ = low, high
