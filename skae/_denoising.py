@@ -63,11 +63,11 @@ class DenoisingAutoencoder(AutoencoderTransformer):
 
     Attributes
     ----------
-    data_min_ : ndarray of shape (n_features_in_,)
+    data_min_ : ndarray of shape (`n_features_in_`,)
         Per-feature minimum of the data trained on, the lower clipping bound
         of the corruption (float64).
 
-    data_max_ : ndarray of shape (n_features_in_,)
+    data_max_ : ndarray of shape (`n_features_in_`,)
         Per-feature maximum of the data trained on, the upper clipping bound.
 
     {fitted_attributes}
@@ -200,7 +200,7 @@ class DenoisingAutoencoder(AutoencoderTransformer):
 
         Returns
         -------
-        X_denoised : ndarray of shape (n_samples, n_features_in_)
+        X_denoised : ndarray of shape (n_samples, `n_features_in_`)
             Denoised data, in the dtype of ``X``.
         """
         return self.reconstruct(X)
