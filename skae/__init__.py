@@ -3,8 +3,9 @@
 # Authors: The skae developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+from ._outlier import AutoencoderOutlierDetector
 from ._transformer import AutoencoderTransformer
 
 __version__ = "0.1.0"
 
-__all__ = ["AutoencoderTransformer", "__version__"]
+__all__ = ["AutoencoderOutlierDetector", "AutoencoderTransformer", "__version__"]
