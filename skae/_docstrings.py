@@ -167,8 +167,10 @@ decoder_ : torch.nn.Module
 
 # The outlier detector trains several shorter rounds (see its Notes).
 _SHARED["detector_training_parameters"] = _SHARED["training_parameters"].replace(
-    "max_iter : int, default=200\n    Maximum number of epochs (passes over the training data).",
-    "max_iter : int, default=50\n    Maximum number of epochs (passes over the training data) of each\n"
+    "max_iter : int, default=200\n"
+    "    Maximum number of epochs (passes over the training data).",
+    "max_iter : int, default=50\n"
+    "    Maximum number of epochs (passes over the training data) of each\n"
     "    training round.",
 )
 assert _SHARED["detector_training_parameters"] != _SHARED["training_parameters"]

@@ -19,7 +19,10 @@ FAST = dict(hidden_layer_sizes=(8,), max_iter=5, device="cpu", random_state=0)
 
 
 def estimators():
-    return [AutoencoderTransformer(**FAST), AutoencoderOutlierDetector(**FAST, n_rounds=2)]
+    return [
+        AutoencoderTransformer(**FAST),
+        AutoencoderOutlierDetector(**FAST, n_rounds=2),
+    ]
 
 
 @parametrize_with_checks(estimators())

@@ -48,7 +48,9 @@ def test_each_round_trains_afresh_on_the_best_reconstructed_rows():
     n_keep = len(X) - int(0.3 * len(X))
     rows = np.sort(np.argsort(-first.training_scores_, kind="stable")[:n_keep])
     on_rows = AutoencoderOutlierDetector(n_rounds=1, **SMALL).fit(X[rows])
-    two_rounds = AutoencoderOutlierDetector(n_rounds=2, trim_fraction=0.3, **SMALL).fit(X)
+    two_rounds = AutoencoderOutlierDetector(n_rounds=2, trim_fraction=0.3, **SMALL).fit(
+        X
+    )
     np.testing.assert_array_equal(two_rounds.score_samples(X), on_rows.score_samples(X))
 
 
@@ -59,7 +61,11 @@ def test_max_samples_caps_the_rows_of_each_round(capsys, max_samples, rows):
     X, _ = planted(n_inliers=150, n_outliers=10)
     params = dict(SMALL, max_iter=2, verbose=1)
     AutoencoderOutlierDetector(n_rounds=2, max_samples=max_samples, **params).fit(X)
-    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Round")]
+    lines = [
+        line
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("Round")
+    ]
     assert lines == [f"Round {i + 1} of 2: {n} rows" for i, n in enumerate(rows)]
 
 
@@ -80,7 +86,9 @@ def test_decision_function_is_shifted_score_samples(fitted):
     detector, X, _ = fitted
     decision = detector.decision_function(X)
     assert decision.dtype == np.float64
-    np.testing.assert_array_equal(decision, detector.score_samples(X) - detector.offset_)
+    np.testing.assert_array_equal(
+        decision, detector.score_samples(X) - detector.offset_
+    )
     np.testing.assert_array_equal(detector.predict(X) == -1, decision < 0)
 
 
@@ -178,7 +186,9 @@ def test_per_feature_errors_explain_score_samples(fitted):
     assert per_feature.shape == X.shape
     assert per_feature.dtype == np.float64
     np.testing.assert_allclose(per_feature.mean(axis=1), -detector.score_samples(X))
-    np.testing.assert_allclose(detector.reconstruction_errors(X), -detector.score_samples(X))
+    np.testing.assert_allclose(
+        detector.reconstruction_errors(X), -detector.score_samples(X)
+    )
 
 
 def test_per_feature_errors_point_at_the_corrupted_feature(fitted):
@@ -213,7 +223,10 @@ def test_trimmed_rounds_train_on_fewer_rows():
 
 def test_fit_is_deterministic_and_in_a_pipeline():
     X, _ = planted(n_inliers=150, n_outliers=10)
-    pipes = [make_pipeline(StandardScaler(), AutoencoderOutlierDetector(**SMALL)) for _ in range(2)]
+    pipes = [
+        make_pipeline(StandardScaler(), AutoencoderOutlierDetector(**SMALL))
+        for _ in range(2)
+    ]
     scores = [p.fit(X).decision_function(X) for p in pipes]
     np.testing.assert_array_equal(scores[0], scores[1])
 
@@ -224,7 +237,9 @@ def test_partial_fit_sets_a_threshold_from_the_latest_chunk():
     for chunk in np.array_split(X, 3):
         detector.partial_fit(chunk)
     np.testing.assert_allclose(detector.training_scores_, detector.score_samples(chunk))
-    assert np.sum(detector.predict(chunk) == -1) == pytest.approx(0.1 * len(chunk), abs=1)
+    assert np.sum(detector.predict(chunk) == -1) == pytest.approx(
+        0.1 * len(chunk), abs=1
+    )
 
 
 def torch_equal(a, b):
