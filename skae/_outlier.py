@@ -361,9 +361,10 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
     def set_contamination(self, contamination):
         """Move the threshold to a new ``contamination``, without retraining.
 
-        Training does not depend on ``contamination``, so this gives the
-        same ``offset_`` as refitting with the new value, at the cost of one
-        percentile over the stored ``training_scores_``.
+        Training does not depend on ``contamination``, so this sets the
+        ``offset_`` that fitting with the new value would give (exactly so
+        with an int ``random_state``, which makes fits repeatable), at the
+        cost of one percentile over the stored ``training_scores_``.
 
         Parameters
         ----------
