@@ -4,8 +4,14 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 from ._denoising import DenoisingAutoencoder
+from ._outlier import AutoencoderOutlierDetector
 from ._transformer import AutoencoderTransformer
 
 __version__ = "0.1.0"
 
-__all__ = ["AutoencoderTransformer", "DenoisingAutoencoder", "__version__"]
+__all__ = [
+    "AutoencoderOutlierDetector",
+    "AutoencoderTransformer",
+    "DenoisingAutoencoder",
+    "__version__",
+]

@@ -34,9 +34,16 @@ FLOAT_DTYPES = (np.float64, np.float32)
 # MLPRegressor's batch_size='auto' rule: min(200, n_samples).
 _AUTO_BATCH_SIZE = 200
 # Seed streams derived from one draw of random_state, so that weight
-# initialisation, shuffling/dropout/noise, the validation split and the
-# validation rows' corruption are independent of each other.
-_INIT_STREAM, _TRAIN_STREAM, _SPLIT_STREAM, _VALIDATION_NOISE_STREAM = 0, 1, 2, 3
+# initialisation, shuffling/dropout/noise, the validation split, the
+# validation rows' corruption and the outlier detector's row subsamples are
+# independent of each other. Every stream is registered here.
+(
+    _INIT_STREAM,
+    _TRAIN_STREAM,
+    _SPLIT_STREAM,
+    _VALIDATION_NOISE_STREAM,
+    _SUBSAMPLE_STREAM,
+) = range(5)
 
 
 def _derived_seed(seed, stream, n_iter=0):

@@ -169,6 +169,17 @@ decoder_ : torch.nn.Module
     units of ``X``."""
 
 
+# The outlier detector trains several shorter rounds (see its Notes).
+_SHARED["detector_training_parameters"] = _SHARED["training_parameters"].replace(
+    "max_iter : int, default=200\n"
+    "    Maximum number of epochs (passes over the training data).",
+    "max_iter : int, default=50\n"
+    "    Maximum number of epochs (passes over the training data) of each\n"
+    "    training round.",
+)
+assert _SHARED["detector_training_parameters"] != _SHARED["training_parameters"]
+
+
 def fill_doc(cls):
     """Class decorator filling ``{name}`` placeholders with shared sections.
 

@@ -12,14 +12,22 @@ from sklearn.utils.estimator_checks import (
     parametrize_with_checks,
 )
 
-from skae import AutoencoderTransformer, DenoisingAutoencoder
+from skae import (
+    AutoencoderOutlierDetector,
+    AutoencoderTransformer,
+    DenoisingAutoencoder,
+)
 
 # Small budgets: the checks fit dozens of times on tiny data.
 FAST = dict(hidden_layer_sizes=(8,), max_iter=5, device="cpu", random_state=0)
 
 
 def estimators():
-    return [AutoencoderTransformer(**FAST), DenoisingAutoencoder(**FAST)]
+    return [
+        AutoencoderTransformer(**FAST),
+        DenoisingAutoencoder(**FAST),
+        AutoencoderOutlierDetector(**FAST, n_rounds=2),
+    ]
 
 
 @parametrize_with_checks(estimators())

@@ -1,0 +1,445 @@
+"""AutoencoderOutlierDetector: outlier detection by reconstruction error."""
+
+# Authors: The skae developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import OutlierMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._base import _SUBSAMPLE_STREAM, FLOAT_DTYPES, _BaseAutoencoder, _derived_seed
+from ._docstrings import fill_doc
+from ._sklearn_compat import Interval, RealNotInt, StrOptions, _fit_context
+
+# contamination='auto' is Tukey's (inner) fence on the training errors: the
+# third quartile plus this many interquartile ranges.
+_TUKEY_FENCE_IQRS = 1.5
+# max_samples='auto': rows each round trains on, at most. Caps the cost of a
+# fit on large tables (it then grows with the rows only through scoring).
+_AUTO_MAX_SAMPLES = 20_000
+
+
+@fill_doc
+class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
+    """Outlier detection by autoencoder reconstruction error.
+
+    An autoencoder learns to reconstruct the bulk of the training data; rows
+    it reconstructs badly are unlike that bulk. :meth:`score_samples` is
+    minus each row's mean squared reconstruction error (higher is more
+    normal), and the estimator follows the contract of
+    :class:`~sklearn.ensemble.IsolationForest`: :meth:`decision_function`
+    is ``score_samples(X) - offset_`` (negative for outliers) and
+    :meth:`predict` returns +1 for inliers and -1 for outliers.
+
+    Training is robust to the outliers it is meant to find: an autoencoder
+    trained on every row also learns to reconstruct the outliers among them,
+    so after a first network is trained on all rows, ``n_rounds - 1`` more
+    rounds each train a fresh network on the rows the previous one
+    reconstructed best, leaving out the ``trim_fraction`` worst (the
+    "retrain on the inliers" idea). The final network scores every row;
+    ``n_iter_``, the loss curves, ``encoder_`` and ``decoder_`` describe it.
+
+    The squared error is measured in the units of ``X``, so standardise
+    features with different units first, as in
+    ``make_pipeline(StandardScaler(), AutoencoderOutlierDetector())``.
+
+    Parameters
+    ----------
+    contamination : 'auto' or float, default='auto'
+        The expected proportion of outliers in the training data; it sets
+        the threshold ``offset_`` only, never the training. With a float in
+        (0, 0.5], ``offset_`` is the ``100 * contamination`` percentile of
+        the training scores, so that fraction of the training rows is
+        flagged. With ``'auto'`` the threshold comes from the spread of the
+        training errors, by Tukey's box-plot rule: a row is flagged when its
+        reconstruction error exceeds the third quartile of the training
+        errors by more than 1.5 interquartile ranges. Change the threshold
+        after fitting, without retraining, with :meth:`set_contamination`.
+
+    n_rounds : int, default=4
+        Number of training rounds. The first trains on every row; each later
+        round trains a fresh network on the rows with the smallest
+        reconstruction errors under the previous round's network. ``1``
+        trains a single network on every row. With ``warm_start=True``
+        each round continues training the existing network instead.
+
+    trim_fraction : float, default=0.3
+        Fraction of the rows left out of each round after the first: those
+        with the largest reconstruction errors. Deliberately independent of
+        ``contamination``, so that the threshold can change without
+        retraining; a generous value costs little, as an autoencoder
+        trained on 70% of the inliers reconstructs the others as well.
+
+    max_samples : 'auto', int or float, default='auto'
+        Rows each round trains on, at most: a random subsample (drawn anew
+        each round, from the rows that round keeps) when there are more.
+        ``'auto'`` is 20,000, an int is a number of rows and a float a
+        fraction of the training rows. Every row is still scored, so on
+        large tables training costs a fixed amount and the rest grows with
+        the number of rows only through inference.
+
+    n_components : int, default=2
+        Width of the code (bottleneck) layer. A narrow code keeps the
+        network from learning to reproduce unusual rows.
+
+    hidden_layer_sizes : array-like of int, default=(64,)
+        Widths of the encoder layers between the input and the code layer;
+        the decoder mirrors them. ``()`` gives a single-layer encoder and
+        decoder.
+
+    activation : {'identity', 'relu', 'leaky_relu', 'elu', 'tanh', \
+'sigmoid'}, default='tanh'
+        Activation of every hidden layer, the code layer included. The
+        bounded ``'tanh'`` codes cannot represent values far outside the
+        training range, so rows that are extreme along the main directions
+        of the data are reconstructed badly and flagged, which a linear
+        model such as PCA misses.
+
+    output_activation : {'identity', 'sigmoid'}, default='identity'
+        Activation of the output layer. ``'sigmoid'`` suits data in [0, 1]
+        and is required by ``loss='bce'``.
+
+    loss : {'mse', 'bce'}, default='mse'
+        Training loss. ``'mse'`` is the mean squared error divided by the
+        mean per-feature variance of the training data; ``'bce'`` is the
+        binary cross-entropy (needs ``output_activation='sigmoid'`` and data
+        in [0, 1]). Scores are squared errors either way.
+
+    {detector_training_parameters}
+
+    {regularization_parameters}
+
+    {runtime_parameters}
+
+    Attributes
+    ----------
+    offset_ : float
+        Threshold on :meth:`score_samples`: ``decision_function`` is
+        ``score_samples(X) - offset_`` and rows below it are outliers.
+
+    training_scores_ : ndarray of shape (n_samples,)
+        :meth:`score_samples` of the training rows under the final network
+        (of the latest chunk after :meth:`partial_fit`), kept so that
+        :meth:`set_contamination` can move the threshold without
+        retraining.
+
+    {fitted_attributes}
+
+    See Also
+    --------
+    sklearn.ensemble.IsolationForest : Outlier detection by random splits.
+    sklearn.neighbors.LocalOutlierFactor : Outlier detection by local density.
+    AutoencoderTransformer : The autoencoder as a transformer.
+
+    Notes
+    -----
+    The defaults were chosen on ten ODDS/ADBench tables (fit on every row,
+    score the same rows, ROC-AUC against the labels), each standardised
+    with :class:`~sklearn.preprocessing.StandardScaler`; see
+    ``benchmarks/bench_outliers.py``. There, over three seeds, the mean
+    ROC-AUC is 0.847 +- 0.003, against 0.838 for
+    :class:`~sklearn.ensemble.IsolationForest`, 0.78 for the same network
+    trained once on every row (``n_rounds=1``) and 0.73 for the default
+    network of :class:`AutoencoderTransformer`. Each choice was measured:
+    the bounded ``'tanh'`` code (+0.02 over ELU), retraining on the inliers
+    (+0.07 over one round, most of it from the first three retrainings)
+    and the short epoch budget, which acts as early stopping (three times
+    as many epochs lost 0.08 on ``cardio`` and made results depend far more
+    on the seed). A code of 4, narrower layers, a higher learning rate,
+    continuing the previous network instead of retraining afresh, and
+    training on subsamples of 2,000 rows all scored lower.
+
+    On large tables the cost of training is fixed by ``max_samples``: a
+    default fit on 500,000 rows of 20 features takes well under a minute on
+    one CPU core, most of it the four rounds of 50 epochs on 20,000 rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skae import AutoencoderOutlierDetector
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(200, 2)) @ rng.normal(size=(2, 6))  # on a plane
+    >>> X[:4] = rng.normal(scale=3, size=(4, 6))  # four rows off it
+    >>> detector = make_pipeline(
+    ...     StandardScaler(),
+    ...     AutoencoderOutlierDetector(contamination=0.02, max_iter=20, random_state=0),
+    ... )
+    >>> detector.fit_predict(X)[:6]
+    array([-1, -1, -1, -1,  1,  1])
+    >>> _ = detector[-1].set_contamination(0.05)  # a new threshold, no retraining
+    >>> int((detector.predict(X) == -1).sum())
+    10
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseAutoencoder._parameter_constraints,
+        "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
+        "n_rounds": [Interval(Integral, 1, None, closed="left")],
+        "trim_fraction": [Interval(Real, 0, 1, closed="left")],
+        "max_samples": [
+            StrOptions({"auto"}),
+            Interval(Integral, 2, None, closed="left"),
+            Interval(RealNotInt, 0, 1, closed="right"),
+        ],
+    }
+
+    def __init__(
+        self,
+        *,
+        contamination="auto",
+        n_rounds=4,
+        trim_fraction=0.3,
+        max_samples="auto",
+        n_components=2,
+        hidden_layer_sizes=(64,),
+        activation="tanh",
+        output_activation="identity",
+        loss="mse",
+        solver="adam",
+        learning_rate_init=1e-3,
+        batch_size="auto",
+        max_iter=50,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        shuffle=True,
+        alpha=0.0,
+        l1_ratio=0.0,
+        dropout=0.0,
+        sparsity=None,
+        sparsity_target=0.05,
+        sparsity_weight=0.1,
+        warm_start=False,
+        verbose=0,
+        random_state=None,
+        device="auto",
+    ):
+        super().__init__(
+            n_components,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            output_activation=output_activation,
+            loss=loss,
+            solver=solver,
+            learning_rate_init=learning_rate_init,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            shuffle=shuffle,
+            alpha=alpha,
+            l1_ratio=l1_ratio,
+            dropout=dropout,
+            sparsity=sparsity,
+            sparsity_target=sparsity_target,
+            sparsity_weight=sparsity_weight,
+            warm_start=warm_start,
+            verbose=verbose,
+            random_state=random_state,
+            device=device,
+        )
+        self.contamination = contamination
+        self.n_rounds = n_rounds
+        self.trim_fraction = trim_fraction
+        self.max_samples = max_samples
+
+    # ------------------------------------------------------------------
+    # Fitting
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train the autoencoder on ``X`` and set the threshold ``offset_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data, outliers included.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The fitted detector.
+        """
+        X = validate_data(self, X, dtype=FLOAT_DTYPES, ensure_min_samples=2)
+        rng = self._subsample_rng()
+        rows = np.arange(X.shape[0])
+        for round_ in range(self.n_rounds):
+            rows = self._subsample(rows, X.shape[0], rng)
+            if self.verbose:
+                print(
+                    f"Round {round_ + 1} of {self.n_rounds}: {rows.size} rows",
+                    flush=True,
+                )
+            self._fit(X if rows.size == X.shape[0] else X[rows])
+            errors = self._squared_errors(X, per_feature=False)
+            rows = self._best_reconstructed(errors)
+        self._set_training_scores(-errors)
+        return self
+
+    def _subsample_rng(self):
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        return np.random.default_rng(_derived_seed(seed, _SUBSAMPLE_STREAM))
+
+    def _subsample(self, rows, n_samples, rng):
+        """``rows``, or a sorted random subset of ``max_samples`` of them."""
+        if self.max_samples == "auto":
+            limit = _AUTO_MAX_SAMPLES
+        elif isinstance(self.max_samples, Integral):
+            limit = self.max_samples
+        else:
+            limit = max(2, int(self.max_samples * n_samples))
+        if rows.size <= limit:
+            return rows
+        return np.sort(rng.choice(rows, size=limit, replace=False))
+
+    def _best_reconstructed(self, errors):
+        """Indices, in order, of the rows the next round trains on."""
+        n = errors.shape[0]
+        n_keep = max(min(n, 2), n - int(self.trim_fraction * n))
+        # A stable sort makes ties (e.g. duplicated rows) deterministic.
+        return np.sort(np.argsort(errors, kind="stable")[:n_keep])
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Train for one epoch on ``X`` and reset the threshold from it.
+
+        Each call trains the network for one epoch on the chunk (a single
+        round: no rows are left out), then scores the chunk and sets
+        ``training_scores_`` and ``offset_`` from those scores.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A chunk of training data.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The updated detector.
+        """
+        super().partial_fit(X)
+        self._set_training_scores(self.score_samples(X))
+        return self
+
+    def _warn_on_stop(self, reason, incremental):
+        # Each round's epoch budget is a deliberate limit (a network trained
+        # longer learns to reconstruct the outliers too), not a failure to
+        # converge worth a ConvergenceWarning.
+        if reason != "max_iter":
+            super()._warn_on_stop(reason, incremental)
+
+    # ------------------------------------------------------------------
+    # The threshold
+
+    def _set_training_scores(self, scores):
+        self.training_scores_ = scores
+        self.offset_ = self._offset(scores)
+
+    def _offset(self, scores):
+        if self.contamination != "auto":
+            return float(np.percentile(scores, 100.0 * self.contamination))
+        q1, q3 = np.percentile(-scores, [25, 75])
+        return -float(q3 + _TUKEY_FENCE_IQRS * (q3 - q1))
+
+    def set_contamination(self, contamination):
+        """Move the threshold to a new ``contamination``, without retraining.
+
+        Training does not depend on ``contamination``, so this sets the
+        ``offset_`` that fitting with the new value would give (exactly so
+        with an int ``random_state``, which makes fits repeatable), at the
+        cost of one percentile over the stored ``training_scores_``.
+
+        Parameters
+        ----------
+        contamination : 'auto' or float in (0, 0.5]
+            The new value; see the ``contamination`` parameter.
+
+        Returns
+        -------
+        self : object
+            The detector, with ``contamination`` and ``offset_`` updated.
+        """
+        check_is_fitted(self)
+        previous = self.contamination
+        self.contamination = contamination
+        try:
+            self._validate_params()
+        except (TypeError, ValueError):
+            self.contamination = previous
+            raise
+        self.offset_ = self._offset(self.training_scores_)
+        return self
+
+    # ------------------------------------------------------------------
+    # Inference
+
+    def decision_function(self, X):
+        """Shifted score: negative for outliers, positive for inliers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            ``score_samples(X) - offset_``, in float64.
+        """
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X):
+        """Label each row as an inlier (+1) or an outlier (-1).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to label.
+
+        Returns
+        -------
+        is_inlier : ndarray of shape (n_samples,)
+            ``-1`` where :meth:`decision_function` is negative, else ``+1``.
+        """
+        decision = self.decision_function(X)
+        is_inlier = np.ones(decision.shape[0], dtype=int)
+        is_inlier[decision < 0] = -1
+        return is_inlier
+
+    def reconstruction_errors(self, X, per_feature=False):
+        """Squared reconstruction errors, per row or per feature.
+
+        With ``per_feature=True`` each entry says how much a feature
+        contributes to a row's error, which explains why a row was flagged
+        (H2O's ``anomaly(per_feature=True)``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to reconstruct.
+
+        per_feature : bool, default=False
+            Return every feature's squared error instead of the row means.
+
+        Returns
+        -------
+        errors : ndarray of shape (n_samples,) or (n_samples, n_features_in_)
+            ``(reconstruct(X) - X) ** 2`` in float64, or its row means, which
+            equal ``-score_samples(X)``.
+        """
+        X = self._validate_fitted(X)
+        return self._squared_errors(X, per_feature=bool(per_feature))
