@@ -169,7 +169,8 @@ class _BaseAutoencoder(BaseEstimator):
             The fitted estimator.
         """
         X = validate_data(self, X, dtype=FLOAT_DTYPES, ensure_min_samples=2)
-        return self._fit(X)
+        self._fit(X)
+        return self
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
@@ -199,10 +200,14 @@ class _BaseAutoencoder(BaseEstimator):
             )
         first_call = not hasattr(self, "_module")
         X = validate_data(self, X, dtype=FLOAT_DTYPES, reset=first_call)
-        return self._fit(X, incremental=True)
+        self._fit(X, incremental=True)
+        return self
 
     def _fit(self, X, incremental=False):
-        """Train on validated ``X``: afresh, warm, or one epoch (``incremental``)."""
+        """Train on validated ``X``: afresh, warm, or one epoch (``incremental``).
+
+        Returns the training loop's stop reason (see ``_training.fit_loop``).
+        """
         self._check_settings(X)
         device = resolve_device(self.device)
         fresh = not hasattr(self, "_module") or not (incremental or self.warm_start)
@@ -221,7 +226,7 @@ class _BaseAutoencoder(BaseEstimator):
             self._optimizer = None
         self._publish_history()
         self._warn_on_stop(reason, incremental, fresh)
-        return self
+        return reason
 
     def _run_loop(self, X_train, X_val, incremental):
         param = next(self._module.parameters())

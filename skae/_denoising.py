@@ -151,7 +151,7 @@ class DenoisingAutoencoder(AutoencoderTransformer):
         dropout=0.0,
         sparsity=None,
         sparsity_target=0.05,
-        sparsity_weight=0.1,
+        sparsity_weight=0.01,
         warm_start=False,
         verbose=0,
         random_state=None,

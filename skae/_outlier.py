@@ -20,6 +20,10 @@ _TUKEY_FENCE_IQRS = 1.5
 # max_samples='auto': rows each round trains on, at most. Caps the cost of a
 # fit on large tables (it then grows with the rows only through scoring).
 _AUTO_MAX_SAMPLES = 20_000
+# Stop reasons that end the rounds: Ctrl-C means stop now, and a round that
+# diverged would likely diverge again with the same settings. The network
+# the loop kept is scored and thresholded.
+_STOP_ROUNDS = ("interrupted", "diverged", "diverged_at_start")
 
 
 @fill_doc
@@ -214,7 +218,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         dropout=0.0,
         sparsity=None,
         sparsity_target=0.05,
-        sparsity_weight=0.1,
+        sparsity_weight=0.01,
         warm_start=False,
         verbose=0,
         random_state=None,
@@ -281,8 +285,10 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
                     f"Round {round_ + 1} of {self.n_rounds}: {rows.size} rows",
                     flush=True,
                 )
-            self._fit(X if rows.size == X.shape[0] else X[rows])
+            reason = self._fit(X if rows.size == X.shape[0] else X[rows])
             errors = self._squared_errors(X, per_feature=False)
+            if reason in _STOP_ROUNDS:
+                break
             rows = self._best_reconstructed(errors)
         self._set_training_scores(-errors)
         return self
@@ -335,12 +341,12 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         self._set_training_scores(self.score_samples(X))
         return self
 
-    def _warn_on_stop(self, reason, incremental):
+    def _warn_on_stop(self, reason, incremental, fresh=True):
         # Each round's epoch budget is a deliberate limit (a network trained
         # longer learns to reconstruct the outliers too), not a failure to
         # converge worth a ConvergenceWarning.
         if reason != "max_iter":
-            super()._warn_on_stop(reason, incremental)
+            super()._warn_on_stop(reason, incremental, fresh)
 
     # ------------------------------------------------------------------
     # The threshold
