@@ -15,26 +15,36 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._data import (
+    RowStream,
     batched_apply,
     column_stats,
+    dense_nbytes,
     inference_batch_size,
     network_dtype,
+    resident_budget,
     resolve_device,
     to_tensor,
+    value_range,
 )
 from ._modules import ACTIVATIONS, Autoencoder
 from ._objective import Objective
 from ._penalties import ElasticNet, KLSparsity, L1Activity
 from ._sklearn_compat import Interval, StrOptions, _fit_context
+from ._threads import shared_threads
 from ._training import SOLVERS, History, LoopSettings, fit_loop, make_optimizer
 
 FLOAT_DTYPES = (np.float64, np.float32)
 # MLPRegressor's batch_size='auto' rule: min(200, n_samples).
 _AUTO_BATCH_SIZE = 200
 # Seed streams derived from one draw of random_state, so that weight
-# initialisation, shuffling/dropout/noise and the validation split are
-# independent of each other.
-_INIT_STREAM, _TRAIN_STREAM, _SPLIT_STREAM = 0, 1, 2
+# initialisation, shuffling/dropout/noise, the validation split and the block
+# order of streamed data are independent of each other.
+_INIT_STREAM, _TRAIN_STREAM, _SPLIT_STREAM, _BLOCK_STREAM = 0, 1, 2, 3
+# Dense arrays (memmaps included) pass through unconverted when already
+# float64/float32, and sklearn's finiteness check reads them in O(1) extra
+# memory; sparse input is converted to CSR, whose rows are densified one
+# batch at a time.
+_ACCEPT_SPARSE = "csr"
 
 
 def _derived_seed(seed, stream, n_iter=0):
@@ -148,7 +158,13 @@ class _BaseAutoencoder(BaseEstimator):
         self : object
             The fitted estimator.
         """
-        X = validate_data(self, X, dtype=FLOAT_DTYPES, ensure_min_samples=2)
+        X = validate_data(
+            self,
+            X,
+            dtype=FLOAT_DTYPES,
+            accept_sparse=_ACCEPT_SPARSE,
+            ensure_min_samples=2,
+        )
         return self._fit(X)
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -178,7 +194,9 @@ class _BaseAutoencoder(BaseEstimator):
                 "held-out set across calls. Use fit, or set early_stopping=False."
             )
         first_call = not hasattr(self, "_module")
-        X = validate_data(self, X, dtype=FLOAT_DTYPES, reset=first_call)
+        X = validate_data(
+            self, X, dtype=FLOAT_DTYPES, accept_sparse=_ACCEPT_SPARSE, reset=first_call
+        )
         return self._fit(X, incremental=True)
 
     def _fit(self, X, incremental=False):
@@ -192,38 +210,62 @@ class _BaseAutoencoder(BaseEstimator):
         if not incremental or getattr(self, "_optimizer", None) is None:
             self._module.to(device)
             self._optimizer = self._make_optimizer()
-        X_train, X_val = self._split(X, incremental)
-        reason = self._run_loop(X_train, X_val, incremental)
+        reason = self._run_loop(X, incremental)
         self._publish_history()
         self._warn_on_stop(reason, incremental)
         return self
 
-    def _run_loop(self, X_train, X_val, incremental):
+    def _run_loop(self, X, incremental):
         param = next(self._module.parameters())
         dtype, device = param.dtype, param.device
         history = self._history
         generator = torch.Generator(device=device)
         generator.manual_seed(_derived_seed(self._seed, _TRAIN_STREAM, history.n_iter))
+        train_rows, val_rows = self._split_rows(X.shape[0], incremental)
+        n_train = X.shape[0] if train_rows is None else len(train_rows)
         settings = LoopSettings(
             max_iter=self.max_iter,
-            batch_size=self._batch_size(X_train.shape[0]),
+            batch_size=self._batch_size(n_train),
             shuffle=self.shuffle,
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
-            early_stopping=X_val is not None,
+            early_stopping=val_rows is not None,
             verbose=int(self.verbose),
             incremental=incremental,
         )
-        tensor = to_tensor(X_train, dtype, device)
-        val = None if X_val is None else to_tensor(X_val, dtype, device)
+        train, val, X_train = self._loop_data(
+            X, train_rows, val_rows, dtype, device, settings.batch_size
+        )
         self._module.set_generator(generator)
         try:
-            return fit_loop(
-                self._module, self._optimizer, self._build_objective(), tensor,
-                val, settings, generator, history, self._corruption(X_train),
-            )
+            with shared_threads():
+                return fit_loop(
+                    self._module, self._optimizer, self._build_objective(), train,
+                    val, settings, generator, history, self._corruption(X_train),
+                )
         finally:
             self._module.set_generator(None)
+
+    def _loop_data(self, X, train_rows, val_rows, dtype, device, batch_size):
+        """The loop's training and validation data, and the host training rows.
+
+        Data whose dense size in the network's dtype fits the device's budget
+        (256 MiB of host memory on the CPU, half the free memory of a CUDA
+        device) are copied to the device once and stay resident: the fast
+        path. Larger data (a big memmap, a sparse matrix that would be big
+        dense) are streamed from ``X`` in shuffled chunks instead, so memory
+        stays bounded whatever the number of rows.
+        """
+        if dense_nbytes(X, dtype) <= resident_budget(device):
+            X_train = X if train_rows is None else X[train_rows]
+            val = None if val_rows is None else to_tensor(X[val_rows], dtype, device)
+            return to_tensor(X_train, dtype, device), val, X_train
+        seed = _derived_seed(self._seed, _BLOCK_STREAM, self._history.n_iter)
+        rng = np.random.default_rng(seed)
+        val = None
+        if val_rows is not None:
+            val = RowStream(X, dtype, device, batch_size, rng, val_rows)
+        return RowStream(X, dtype, device, batch_size, rng, train_rows), val, X
 
     def _initialize(self, X, device):
         rng = check_random_state(self.random_state)
@@ -285,16 +327,22 @@ class _BaseAutoencoder(BaseEstimator):
 
         Returns ``None`` (inputs are the clean batch) or a callable
         ``corrupt(batch, generator) -> tensor``; see the denoising autoencoder.
+        ``X`` is the host training data: an ndarray (possibly a memmap) or a
+        CSR matrix; for streamed data it is the whole array, validation rows
+        included, so read it in chunks (see ``_data.column_stats``).
         """
         return None
 
-    def _split(self, X, incremental):
+    def _split_rows(self, n, incremental):
+        """Sorted training and validation row indices, or ``(None, None)``.
+
+        ``(None, None)`` means every row trains and none validates.
+        """
         if not self.early_stopping or incremental:
-            return X, None
-        n = X.shape[0]
+            return None, None
         n_val = min(max(int(round(self.validation_fraction * n)), 1), n - 1)
         order = np.random.default_rng(_derived_seed(self._seed, _SPLIT_STREAM)).permutation(n)
-        return X[np.sort(order[n_val:])], X[np.sort(order[:n_val])]
+        return np.sort(order[n_val:]), np.sort(order[:n_val])
 
     def _batch_size(self, n_samples):
         if self.batch_size == "auto":
@@ -336,7 +384,7 @@ class _BaseAutoencoder(BaseEstimator):
             )
 
     def _check_unit_range(self, X):
-        lo, hi = float(X.min()), float(X.max())
+        lo, hi = value_range(X)
         if lo < 0 or hi > 1:
             what = "loss='bce'" if self.loss == "bce" else "output_activation='sigmoid'"
             raise ValueError(
@@ -419,20 +467,23 @@ class _BaseAutoencoder(BaseEstimator):
 
     def _validate_fitted(self, X):
         check_is_fitted(self)
-        return validate_data(self, X, dtype=FLOAT_DTYPES, reset=False)
+        return validate_data(
+            self, X, dtype=FLOAT_DTYPES, accept_sparse=_ACCEPT_SPARSE, reset=False
+        )
 
     def _apply(self, fn, X, out_dtype=None):
         """``fn`` (tensor batch -> tensor) over ``X`` in bounded-memory batches."""
         param = next(self._module.parameters())
         widest = max(m.weight.shape[0] for m in self._module.modules() if hasattr(m, "weight"))
-        return batched_apply(
-            fn,
-            X,
-            inference_batch_size(max(widest, X.shape[1])),
-            param.dtype,
-            param.device,
-            X.dtype if out_dtype is None else out_dtype,
-        )
+        with shared_threads():
+            return batched_apply(
+                fn,
+                X,
+                inference_batch_size(max(widest, X.shape[1])),
+                param.dtype,
+                param.device,
+                X.dtype if out_dtype is None else out_dtype,
+            )
 
     def reconstruct(self, X):
         """Reconstruct ``X``: ``inverse_transform(transform(X))`` in one pass.
@@ -518,6 +569,7 @@ class _BaseAutoencoder(BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
         try:
             tags.non_deterministic = resolve_device(self.device).type == "cuda"
         except ValueError:

@@ -7,7 +7,11 @@ fitted attributes and warnings.
 The loop keeps the training data on the device as one tensor and slices
 shuffled batches out of it by index; losses stay on the device during an
 epoch and are read back once at its end, so an epoch costs one host
-synchronisation however many batches it has.
+synchronisation however many batches it has. Data too large to keep
+resident come as a stream instead: any object with a ``shape`` and a
+``chunks(shuffle)`` method yielding device tensors (see
+:class:`skae._data.RowStream`); each chunk is then trained on exactly as
+resident data are.
 """
 
 # Authors: The skae developers
@@ -117,6 +121,22 @@ def batch_slices(n_samples, batch_size, order):
             yield order[start : start + batch_size]
 
 
+def data_chunks(X, shuffle):
+    """The device tensors making up ``X``: itself if resident, else its chunks."""
+    return (X,) if isinstance(X, torch.Tensor) else X.chunks(shuffle)
+
+
+def epoch_batches(X, batch_size, shuffle, generator):
+    """The batches of one pass over ``X``, shuffled within each chunk if ``shuffle``."""
+    for chunk in data_chunks(X, shuffle):
+        order = None
+        if shuffle:
+            n = chunk.shape[0]
+            order = torch.randperm(n, generator=generator, device=chunk.device)
+        for idx in batch_slices(chunk.shape[0], batch_size, order):
+            yield chunk[idx]
+
+
 def run_epoch(module, optimizer, objective, X, settings, generator, corrupt=None):
     """Train for one pass over ``X``; returns the mean of each loss part.
 
@@ -126,18 +146,14 @@ def run_epoch(module, optimizer, objective, X, settings, generator, corrupt=None
     """
     module.train()
     n = X.shape[0]
-    order = None
-    if settings.shuffle:
-        order = torch.randperm(n, generator=generator, device=X.device)
     steps, sizes = [], []
-    batches = batch_slices(n, settings.batch_size, order)
-    for idx in _with_progress(batches, n, settings):
-        batch = X[idx]
+    batches = epoch_batches(X, settings.batch_size, settings.shuffle, generator)
+    for batch in _with_progress(batches, n, settings):
         x_in = batch if corrupt is None else corrupt(batch, generator)
         steps.append(train_step(module, optimizer, objective, x_in, batch))
         sizes.append(batch.shape[0])
     # One reduction per loss part and one read-back for the whole epoch.
-    weights = torch.tensor(sizes, dtype=steps[0][0].dtype, device=X.device)
+    weights = torch.tensor(sizes, dtype=steps[0][0].dtype, device=steps[0][0].device)
     means = [torch.dot(torch.stack(part), weights) / n for part in zip(*steps)]
     return torch.stack(means).tolist()
 
@@ -147,8 +163,7 @@ def evaluate(module, objective, X, batch_size):
     """Mean reconstruction loss of ``X`` (no penalties, no dropout)."""
     module.eval()
     total = 0.0
-    for idx in batch_slices(X.shape[0], batch_size, None):
-        batch = X[idx]
+    for batch in epoch_batches(X, batch_size, False, None):
         output, _ = module(batch)
         total += objective.reconstruction(output, batch) * batch.shape[0]
     return float(total) / X.shape[0]
