@@ -164,9 +164,14 @@ class RowStream:
     sequential reads, so a memmap on disk is read efficiently) in a random
     block order, gathers them into chunks of about ``STREAM_CHUNK_BYTES``
     (a whole number of batches) and yields each chunk as one tensor on
-    ``device``; the training loop shuffles rows within a chunk. A background
-    thread reads (and densifies, and pins for CUDA) the next chunk while the
-    current one is trained on, so host reads overlap with compute.
+    ``device``; the training loop shuffles rows within a chunk.
+
+    Two host buffers, allocated once, take turns: a background thread reads
+    (and densifies) the next chunk into one while the current chunk is
+    trained on from the other, so host reads overlap with compute and memory
+    stays fixed. For CUDA the buffers are pinned, each chunk is copied with
+    ``non_blocking=True``, and a buffer is refilled only once the event
+    recorded after its copy has completed.
 
     Parameters
     ----------
@@ -190,9 +195,10 @@ class RowStream:
         self.shape = (n, X.shape[1])
         row_bytes = _row_bytes(X.shape[1], dtype)
         batches = max(1, _rows_per_chunk(row_bytes, STREAM_CHUNK_BYTES) // batch_size)
-        self.chunk_rows = batches * batch_size
+        self.chunk_rows = min(n, batches * batch_size)
         block_rows = _rows_per_chunk(row_bytes, STREAM_BLOCK_BYTES)
         self.block_rows = min(self.chunk_rows, block_rows)
+        self._buffers = self._copied = None
 
     def chunks(self, shuffle):
         """Yield the chunks of one pass as device tensors.
@@ -201,15 +207,21 @@ class RowStream:
         within a chunk (the training loop shuffles them on the device).
         """
         plans = list(self._plan(shuffle))
-        if not plans:
-            return
+        if self._buffers is None:
+            self._allocate()
         with ThreadPoolExecutor(max_workers=1) as reader:
-            pending = reader.submit(self._read, plans[0])
+            pending = reader.submit(self._read, plans[0], 0)
             for i in range(len(plans)):
                 host = pending.result()
                 if i + 1 < len(plans):
-                    pending = reader.submit(self._read, plans[i + 1])
-                yield host.to(self.device, non_blocking=True)
+                    pending = reader.submit(self._read, plans[i + 1], (i + 1) % 2)
+                yield self._upload(host, i % 2)
+
+    def _allocate(self):
+        pin = self.device.type == "cuda"
+        shape = (self.chunk_rows, self.shape[1])
+        self._buffers = [torch.empty(shape, dtype=self.dtype, pin_memory=pin) for _ in "ab"]
+        self._copied = [None, None]
 
     def _plan(self, shuffle):
         """Lists of ``(start, stop)`` row ranges, one list per chunk."""
@@ -230,16 +242,26 @@ class RowStream:
         if plan:
             yield plan
 
-    def _read(self, plan):
-        """One chunk's rows as a (pinned, for CUDA) host tensor."""
-        n_rows = sum(stop - start for start, stop in plan)
-        host = np.empty((n_rows, self.shape[1]), dtype=_numpy_dtype(self.dtype))
+    def _read(self, plan, slot):
+        """Fill host buffer ``slot`` with one chunk's rows; returns the filled part."""
+        if self._copied[slot] is not None:
+            # The buffer's previous chunk may still be on its way to the GPU.
+            self._copied[slot].synchronize()
+        host = self._buffers[slot].numpy()
         at = 0
         for start, stop in plan:
             rows = slice(start, stop) if self.rows is None else self.rows[start:stop]
             host[at : at + stop - start] = dense_rows(self.X, rows)
             at += stop - start
-        return _pinned(torch.from_numpy(host), self.device)
+        return self._buffers[slot][:at]
+
+    def _upload(self, host, slot):
+        if self.device.type != "cuda":
+            return host
+        chunk = host.to(self.device, non_blocking=True)
+        self._copied[slot] = torch.cuda.Event()
+        self._copied[slot].record()
+        return chunk
 
 
 def column_stats(X):

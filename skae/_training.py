@@ -127,14 +127,18 @@ def data_chunks(X, shuffle):
 
 
 def epoch_batches(X, batch_size, shuffle, generator):
-    """The batches of one pass over ``X``, shuffled within each chunk if ``shuffle``."""
-    for chunk in data_chunks(X, shuffle):
+    """``(chunk number, batch)`` pairs of one pass over ``X``.
+
+    Rows are shuffled within each chunk (the whole of resident data) when
+    ``shuffle``.
+    """
+    for number, chunk in enumerate(data_chunks(X, shuffle)):
         order = None
         if shuffle:
             n = chunk.shape[0]
             order = torch.randperm(n, generator=generator, device=chunk.device)
         for idx in batch_slices(chunk.shape[0], batch_size, order):
-            yield chunk[idx]
+            yield number, chunk[idx]
 
 
 def run_epoch(module, optimizer, objective, X, settings, generator, corrupt=None):
@@ -146,16 +150,29 @@ def run_epoch(module, optimizer, objective, X, settings, generator, corrupt=None
     """
     module.train()
     n = X.shape[0]
-    steps, sizes = [], []
+    totals, steps, sizes, current = [], [], [], 0
     batches = epoch_batches(X, settings.batch_size, settings.shuffle, generator)
-    for batch in _with_progress(batches, n, settings):
+    for number, batch in _with_progress(batches, n, settings):
+        if number != current:
+            # Fold each streamed chunk's losses when it ends: per-step loss
+            # tensors kept for a whole epoch, interleaved with the steps'
+            # temporaries, would fragment the host heap in proportion to
+            # the number of rows.
+            totals.append(_weighted_sums(steps, sizes))
+            steps, sizes, current = [], [], number
         x_in = batch if corrupt is None else corrupt(batch, generator)
         steps.append(train_step(module, optimizer, objective, x_in, batch))
         sizes.append(batch.shape[0])
-    # One reduction per loss part and one read-back for the whole epoch.
+    totals.append(_weighted_sums(steps, sizes))
+    total = totals[0] if len(totals) == 1 else torch.stack(totals).sum(dim=0)
+    # One read-back for the whole epoch.
+    return (total / n).tolist()
+
+
+def _weighted_sums(steps, sizes):
+    """Batch-size-weighted sum of each loss part: one reduction per part."""
     weights = torch.tensor(sizes, dtype=steps[0][0].dtype, device=steps[0][0].device)
-    means = [torch.dot(torch.stack(part), weights) / n for part in zip(*steps)]
-    return torch.stack(means).tolist()
+    return torch.stack([torch.dot(torch.stack(part), weights) for part in zip(*steps)])
 
 
 @torch.no_grad()
@@ -163,7 +180,7 @@ def evaluate(module, objective, X, batch_size):
     """Mean reconstruction loss of ``X`` (no penalties, no dropout)."""
     module.eval()
     total = 0.0
-    for batch in epoch_batches(X, batch_size, False, None):
+    for _, batch in epoch_batches(X, batch_size, False, None):
         output, _ = module(batch)
         total += objective.reconstruction(output, batch) * batch.shape[0]
     return float(total) / X.shape[0]
