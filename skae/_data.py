@@ -220,7 +220,9 @@ class RowStream:
     def _allocate(self):
         pin = self.device.type == "cuda"
         shape = (self.chunk_rows, self.shape[1])
-        self._buffers = [torch.empty(shape, dtype=self.dtype, pin_memory=pin) for _ in "ab"]
+        self._buffers = [
+            torch.empty(shape, dtype=self.dtype, pin_memory=pin) for _ in range(2)
+        ]
         self._copied = [None, None]
 
     def _plan(self, shuffle):
@@ -280,7 +282,7 @@ def column_stats(X):
     mean = total / n
     sq = np.zeros(X.shape[1])
     for chunk in _row_slices(n, rows):
-        centred = dense_rows(X, chunk).astype(np.float64) - mean
+        centred = np.subtract(dense_rows(X, chunk), mean, dtype=np.float64)
         sq += np.einsum("ij,ij->j", centred, centred)
     return mean, float(np.mean(sq / n))
 

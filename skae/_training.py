@@ -150,23 +150,26 @@ def run_epoch(module, optimizer, objective, X, settings, generator, corrupt=None
     """
     module.train()
     n = X.shape[0]
-    totals, steps, sizes, current = [], [], [], 0
+    total, steps, sizes, current = None, [], [], 0
     batches = epoch_batches(X, settings.batch_size, settings.shuffle, generator)
     for number, batch in _with_progress(batches, n, settings):
         if number != current:
-            # Fold each streamed chunk's losses when it ends: per-step loss
-            # tensors kept for a whole epoch, interleaved with the steps'
-            # temporaries, would fragment the host heap in proportion to
-            # the number of rows.
-            totals.append(_weighted_sums(steps, sizes))
+            # Fold each streamed chunk's losses into a running total when it
+            # ends: per-step loss tensors kept for a whole epoch, interleaved
+            # with the steps' temporaries, would fragment the host heap in
+            # proportion to the number of rows.
+            total = _add(total, _weighted_sums(steps, sizes))
             steps, sizes, current = [], [], number
         x_in = batch if corrupt is None else corrupt(batch, generator)
         steps.append(train_step(module, optimizer, objective, x_in, batch))
         sizes.append(batch.shape[0])
-    totals.append(_weighted_sums(steps, sizes))
-    total = totals[0] if len(totals) == 1 else torch.stack(totals).sum(dim=0)
+    total = _add(total, _weighted_sums(steps, sizes))
     # One read-back for the whole epoch.
     return (total / n).tolist()
+
+
+def _add(total, part):
+    return part if total is None else total + part
 
 
 def _weighted_sums(steps, sizes):
