@@ -24,6 +24,17 @@ SMALL = dict(hidden_layer_sizes=(16,), max_iter=3, random_state=0, device="cpu")
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    # These tests check results, not speed: on a busy shared machine two
+    # torch threads of such tiny fits wait on each other for most of their
+    # time (10-40 times slower, measured). Restored afterwards.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture
 def digits():
     return load_digits().data
@@ -215,6 +226,7 @@ _CHILD = textwrap.dedent(
     """
     import sys, warnings
     import numpy as np
+    import torch
     from scipy import sparse
     warnings.simplefilter("ignore")
     from skae import AutoencoderTransformer, _data
@@ -223,6 +235,7 @@ _CHILD = textwrap.dedent(
     _data.STREAM_BLOCK_BYTES = 256 << 10
     _data._INFERENCE_ELEMENTS = 1 << 18
     _data._STATS_CHUNK_ELEMENTS = 1 << 18
+    torch.set_num_threads(1)  # speed on busy machines; memory is unaffected
 
     def random_csr(n_rows, n_cols, per_row, rng):
         indices = np.sort(rng.integers(0, n_cols, (n_rows, per_row)), axis=1)
@@ -318,7 +331,8 @@ def test_memory_stays_bounded_whatever_the_data_size(kind, memory_growth):
 
 
 def test_concurrent_fits_share_torch_threads():
-    default = torch.get_num_threads()
+    torch.set_num_threads(2)  # restored by one_torch_thread
+    default = 2
     seen, entered, release = {}, threading.Event(), threading.Event()
 
     def first():
@@ -348,9 +362,9 @@ def test_concurrent_fits_share_torch_threads():
 
 
 def test_a_lone_fit_keeps_torch_threads(digits):
-    default = torch.get_num_threads()
+    torch.set_num_threads(2)  # restored by one_torch_thread
     fit(digits)
-    assert torch.get_num_threads() == default
+    assert torch.get_num_threads() == 2
 
 
 # ----------------------------------------------------------------------
