@@ -52,6 +52,7 @@ def dask_cluster():
         threads_per_worker=2,
         processes=False,
         host="127.0.0.1",
+        protocol="tcp://",
         dashboard_address=None,
     )
     return cluster, Client(cluster)
