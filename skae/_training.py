@@ -174,7 +174,10 @@ def _add(total, part):
 
 def _weighted_sums(steps, sizes):
     """Batch-size-weighted sum of each loss part: one reduction per part."""
-    weights = torch.tensor(sizes, dtype=steps[0][0].dtype, device=steps[0][0].device)
+    # Built on the host and sent without waiting: a blocking copy to CUDA
+    # would synchronise with the device at every streamed chunk.
+    weights = torch.tensor(sizes, dtype=steps[0][0].dtype)
+    weights = weights.to(steps[0][0].device, non_blocking=True)
     return torch.stack([torch.dot(torch.stack(part), weights) for part in zip(*steps)])
 
 
