@@ -147,8 +147,11 @@ class _BaseAutoencoder(BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. Memmaps and sparse matrices are read a chunk of
+            rows at a time, never copied whole: data larger than the
+            resident budget (256 MiB on the CPU) are streamed from ``X`` in
+            shuffled chunks.
 
         y : Ignored
             Not used, present for API consistency by convention.
@@ -177,8 +180,9 @@ class _BaseAutoencoder(BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            A chunk of training data.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A chunk of training data; a large one is streamed as in
+            :meth:`fit`.
 
         y : Ignored
             Not used, present for API consistency by convention.
@@ -490,7 +494,7 @@ class _BaseAutoencoder(BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Data to reconstruct.
 
         Returns
@@ -506,7 +510,7 @@ class _BaseAutoencoder(BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input data.
 
         layer : int
@@ -544,7 +548,7 @@ class _BaseAutoencoder(BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Data to score.
 
         Returns
