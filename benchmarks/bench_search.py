@@ -17,6 +17,7 @@ Usage::
 """
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -44,6 +45,21 @@ def search(X, n_jobs):
         return time.perf_counter() - start
 
 
+def single_threaded(run):
+    # The sequential search with torch on one thread, as each parallel
+    # worker has: separates the gain of running fits side by side from that
+    # of avoiding torch's intra-op threading on tiny networks.
+    def run_single():
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return run()
+        finally:
+            torch.set_num_threads(threads)
+
+    return run_single
+
+
 def dask_cluster():
     from dask.distributed import Client, LocalCluster
 
@@ -68,6 +84,7 @@ def main(argv=None):
         "n_jobs=1": lambda: search(X, None),
         "n_jobs=2 (loky)": lambda: search(X, 2),
     }
+    settings["n_jobs=1, 1 thread"] = single_threaded(settings["n_jobs=1"])
     if args.dask:
         cluster, client = dask_cluster()
 
@@ -77,17 +94,18 @@ def main(argv=None):
 
         settings["dask, 2 threads"] = on_dask
     for name, run in settings.items():
-        if name != "n_jobs=1":
+        if not name.startswith("n_jobs=1"):
             run()  # start the workers
     times = {name: [] for name in settings}
     for _ in range(args.repeats):
         for name, run in settings.items():
             times[name].append(run())
     threads = torch.get_num_threads()
-    print(f"# 12 fits on digits (no refit); {threads} torch threads")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"# 12 fits on digits (no refit); {threads} torch threads; load {load}")
     for name, values in times.items():
         spread = ", ".join(f"{t:.1f}" for t in values)
-        print(f"{name:<18} median {statistics.median(values):6.2f} s   ({spread})")
+        print(f"{name:<20} median {statistics.median(values):6.2f} s   ({spread})")
     if args.dask:
         client.close()
         cluster.close()
