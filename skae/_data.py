@@ -266,6 +266,10 @@ class RowStream:
         return chunk
 
 
+def _stats_rows(n_features):
+    return min(_STATS_CHUNK_ROWS, max(1, _STATS_CHUNK_ELEMENTS // max(1, n_features)))
+
+
 def column_stats(X):
     """Column means and the mean column variance of ``X``, in float64.
 
@@ -274,8 +278,7 @@ def column_stats(X):
     accumulation. Sparse rows are densified a chunk at a time, so a CSR
     matrix gives the same statistics, bit for bit, as its dense twin.
     """
-    n = X.shape[0]
-    rows = min(_STATS_CHUNK_ROWS, max(1, _STATS_CHUNK_ELEMENTS // max(1, X.shape[1])))
+    n, rows = X.shape[0], _stats_rows(X.shape[1])
     total = np.zeros(X.shape[1])
     for chunk in _row_slices(n, rows):
         total += dense_rows(X, chunk).sum(axis=0, dtype=np.float64)
@@ -287,11 +290,24 @@ def column_stats(X):
     return mean, float(np.mean(sq / n))
 
 
+def column_range(X):
+    """Per-column minimum and maximum of ``X`` in float64, a chunk of rows at a time.
+
+    Implicit zeros of a sparse matrix count, as in its dense twin.
+    """
+    low = np.full(X.shape[1], np.inf)
+    high = np.full(X.shape[1], -np.inf)
+    for chunk in _row_slices(X.shape[0], _stats_rows(X.shape[1])):
+        rows = dense_rows(X, chunk)
+        np.minimum(low, rows.min(axis=0), out=low)
+        np.maximum(high, rows.max(axis=0), out=high)
+    return low, high
+
+
 def value_range(X):
-    """The smallest and largest value of ``X`` (implicit sparse zeros count)."""
-    if sparse.issparse(X):
-        return float(X.min()), float(X.max())
-    return float(np.min(X)), float(np.max(X))
+    """The smallest and largest value of ``X``, as floats."""
+    low, high = column_range(X)
+    return float(low.min()), float(high.max())
 
 
 def inference_batch_size(max_width):

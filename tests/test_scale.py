@@ -100,6 +100,25 @@ def test_sparse_gives_the_same_result_as_dense(digits, fmt, mode, request):
     )
 
 
+def test_sparse_input_is_range_checked_like_dense(digits):
+    X = digits / 16.0
+    params = dict(output_activation="sigmoid", loss="bce")
+    dense, from_sparse = fit(X, **params), fit(sparse.csr_matrix(X), **params)
+    np.testing.assert_array_equal(dense.transform(X), from_sparse.transform(X))
+    X[3, 5] = -0.5
+    with pytest.raises(ValueError, match=r"X ranges over \[-0.5, 1\]"):
+        fit(sparse.csr_matrix(X), **params)
+
+
+def test_column_range_reads_chunks_of_sparse_and_dense_data(digits, monkeypatch):
+    monkeypatch.setattr(_data, "_STATS_CHUNK_ELEMENTS", 64 * 10)
+    expected = digits.min(axis=0), digits.max(axis=0)
+    for X in (digits, sparse.csr_matrix(digits), sparse.csr_array(digits)):
+        low, high = _data.column_range(X)
+        np.testing.assert_array_equal(low, expected[0])
+        np.testing.assert_array_equal(high, expected[1])
+
+
 def test_sparse_input_is_not_modified(digits):
     X = sparse.csr_matrix(digits)
     before = X.copy()
