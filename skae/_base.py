@@ -15,12 +15,16 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._data import (
+    RowStream,
     batched_apply,
     column_stats,
+    dense_nbytes,
     inference_batch_size,
     network_dtype,
+    resident_budget,
     resolve_device,
     to_tensor,
+    value_range,
 )
 from ._memory import memory_guard
 from ._modules import ACTIVATIONS, Autoencoder
@@ -28,6 +32,7 @@ from ._objective import Objective
 from ._penalties import ElasticNet, KLSparsity, L1Activity
 from ._persistence import plain_state, restore_state
 from ._sklearn_compat import Interval, StrOptions, _fit_context
+from ._threads import shared_threads
 from ._training import SOLVERS, History, LoopSettings, fit_loop, make_optimizer
 
 FLOAT_DTYPES = (np.float64, np.float32)
@@ -35,15 +40,22 @@ FLOAT_DTYPES = (np.float64, np.float32)
 _AUTO_BATCH_SIZE = 200
 # Seed streams derived from one draw of random_state, so that weight
 # initialisation, shuffling/dropout/noise, the validation split, the
-# validation rows' corruption and the outlier detector's row subsamples are
-# independent of each other. Every stream is registered here.
+# validation rows' corruption, the outlier detector's row subsamples and the
+# block order of streamed data are independent of each other. Every stream is
+# registered here.
 (
     _INIT_STREAM,
     _TRAIN_STREAM,
     _SPLIT_STREAM,
     _VALIDATION_NOISE_STREAM,
     _SUBSAMPLE_STREAM,
-) = range(5)
+    _BLOCK_STREAM,
+) = range(6)
+# Dense arrays (memmaps included) pass through unconverted when already
+# float64/float32, and sklearn's finiteness check reads them in O(1) extra
+# memory; sparse input is converted to CSR, whose rows are densified one
+# batch at a time.
+_ACCEPT_SPARSE = "csr"
 
 
 def _derived_seed(seed, stream, n_iter=0):
@@ -157,8 +169,11 @@ class _BaseAutoencoder(BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. Memmaps and sparse matrices are read a chunk of
+            rows at a time, never copied whole: data larger than the
+            resident budget (256 MiB on the CPU) are streamed from ``X`` in
+            shuffled chunks.
 
         y : Ignored
             Not used, present for API consistency by convention.
@@ -168,7 +183,13 @@ class _BaseAutoencoder(BaseEstimator):
         self : object
             The fitted estimator.
         """
-        X = validate_data(self, X, dtype=FLOAT_DTYPES, ensure_min_samples=2)
+        X = validate_data(
+            self,
+            X,
+            dtype=FLOAT_DTYPES,
+            accept_sparse=_ACCEPT_SPARSE,
+            ensure_min_samples=2,
+        )
         self._fit(X)
         return self
 
@@ -182,8 +203,9 @@ class _BaseAutoencoder(BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            A chunk of training data.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A chunk of training data; a large one is streamed as in
+            :meth:`fit`.
 
         y : Ignored
             Not used, present for API consistency by convention.
@@ -199,7 +221,9 @@ class _BaseAutoencoder(BaseEstimator):
                 "held-out set across calls. Use fit, or set early_stopping=False."
             )
         first_call = not hasattr(self, "_module")
-        X = validate_data(self, X, dtype=FLOAT_DTYPES, reset=first_call)
+        X = validate_data(
+            self, X, dtype=FLOAT_DTYPES, accept_sparse=_ACCEPT_SPARSE, reset=first_call
+        )
         self._fit(X, incremental=True)
         return self
 
@@ -218,9 +242,8 @@ class _BaseAutoencoder(BaseEstimator):
         if not incremental or getattr(self, "_optimizer", None) is None:
             self._module.to(device)
             self._optimizer = self._make_optimizer()
-        X_train, X_val = self._split(X, incremental)
-        with memory_guard(f"training on {device}", self._training_advice(X_train)):
-            reason = self._run_loop(X_train, X_val, incremental)
+        with memory_guard(f"training on {device}", self._training_advice(X)):
+            reason = self._run_loop(X, incremental)
         if reason.startswith("diverged"):
             # Its moments saw the non-finite step: later calls start afresh.
             self._optimizer = None
@@ -228,49 +251,73 @@ class _BaseAutoencoder(BaseEstimator):
         self._warn_on_stop(reason, incremental, fresh)
         return reason
 
-    def _run_loop(self, X_train, X_val, incremental):
+    def _run_loop(self, X, incremental):
         param = next(self._module.parameters())
         dtype, device = param.dtype, param.device
         history = self._history
         generator = torch.Generator(device=device)
         generator.manual_seed(_derived_seed(self._seed, _TRAIN_STREAM, history.n_iter))
+        train_rows, val_rows = self._split_rows(X.shape[0], incremental)
+        n_train = X.shape[0] if train_rows is None else len(train_rows)
         settings = LoopSettings(
             max_iter=self.max_iter,
-            batch_size=self._batch_size(X_train.shape[0]),
+            batch_size=self._batch_size(n_train),
             shuffle=self.shuffle,
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
-            early_stopping=X_val is not None,
+            early_stopping=val_rows is not None,
             verbose=int(self.verbose),
             incremental=incremental,
         )
-        tensor = to_tensor(X_train, dtype, device)
-        val = None if X_val is None else to_tensor(X_val, dtype, device)
+        train, val, X_train = self._loop_data(
+            X, train_rows, val_rows, dtype, device, settings.batch_size
+        )
         corrupt = self._corruption(X_train)
         self._module.set_generator(generator)
         try:
-            return fit_loop(
-                self._module, self._optimizer, self._build_objective(), tensor,
-                val, settings, generator, history, corrupt,
-                X_val_in=self._validation_input(val, corrupt),
-            )
+            with shared_threads():
+                return fit_loop(
+                    self._module, self._optimizer, self._build_objective(), train,
+                    val, settings, generator, history, corrupt,
+                    validation_seed=self._validation_seed(val, corrupt),
+                )
         finally:
             self._module.set_generator(None)
             # Whatever ends the loop (an error too), inference needs eval mode.
             self._module.eval()
 
-    def _validation_input(self, val, corrupt):
-        """The network's input for the validation rows ``val`` (None: ``val`` itself).
+    def _validation_seed(self, val, corrupt):
+        """Seed of the validation rows' corruption (None: validate on them clean).
 
         With a corruption hook the model is validated on what it is trained
-        for, undoing corruption; the corruption is drawn once per fit, so
-        that every epoch is judged on the same inputs.
+        for, undoing corruption. The loop reseeds the corruption at every
+        validation pass, so every epoch is judged on the same inputs, whether
+        the validation rows are resident or streamed.
         """
         if val is None or corrupt is None:
             return None
-        generator = torch.Generator(device=val.device)
-        generator.manual_seed(_derived_seed(self._seed, _VALIDATION_NOISE_STREAM))
-        return corrupt(val, generator)
+        return _derived_seed(self._seed, _VALIDATION_NOISE_STREAM)
+
+    def _loop_data(self, X, train_rows, val_rows, dtype, device, batch_size):
+        """The loop's training and validation data, and the host training rows.
+
+        Data whose dense size in the network's dtype fits the device's budget
+        (256 MiB of host memory on the CPU, half the free memory of a CUDA
+        device) are copied to the device once and stay resident: the fast
+        path. Larger data (a big memmap, a sparse matrix that would be big
+        dense) are streamed from ``X`` in shuffled chunks instead, so memory
+        stays bounded whatever the number of rows.
+        """
+        if dense_nbytes(X, dtype) <= resident_budget(device):
+            X_train = X if train_rows is None else X[train_rows]
+            val = None if val_rows is None else to_tensor(X[val_rows], dtype, device)
+            return to_tensor(X_train, dtype, device), val, X_train
+        seed = _derived_seed(self._seed, _BLOCK_STREAM, self._history.n_iter)
+        rng = np.random.default_rng(seed)
+        val = None
+        if val_rows is not None:
+            val = RowStream(X, dtype, device, batch_size, rng, val_rows)
+        return RowStream(X, dtype, device, batch_size, rng, train_rows), val, X
 
     def _initialize(self, X, device):
         # Unfitted until this fit succeeds: a failure part-way must not pair
@@ -346,16 +393,22 @@ class _BaseAutoencoder(BaseEstimator):
 
         Returns ``None`` (inputs are the clean batch) or a callable
         ``corrupt(batch, generator) -> tensor``; see the denoising autoencoder.
+        ``X`` is the host training data: an ndarray (possibly a memmap) or a
+        CSR matrix; for streamed data it is the whole array, validation rows
+        included, so read it in chunks (see ``_data.column_stats``).
         """
         return None
 
-    def _split(self, X, incremental):
+    def _split_rows(self, n, incremental):
+        """Sorted training and validation row indices, or ``(None, None)``.
+
+        ``(None, None)`` means every row trains and none validates.
+        """
         if not self.early_stopping or incremental:
-            return X, None
-        n = X.shape[0]
+            return None, None
         n_val = min(max(int(round(self.validation_fraction * n)), 1), n - 1)
         order = np.random.default_rng(_derived_seed(self._seed, _SPLIT_STREAM)).permutation(n)
-        return X[np.sort(order[n_val:])], X[np.sort(order[:n_val])]
+        return np.sort(order[n_val:]), np.sort(order[:n_val])
 
     def _training_advice(self, X):
         advice = (
@@ -419,7 +472,7 @@ class _BaseAutoencoder(BaseEstimator):
             )
 
     def _check_unit_range(self, X):
-        lo, hi = float(X.min()), float(X.max())
+        lo, hi = value_range(X)
         if lo < 0 or hi > 1:
             what = "loss='bce'" if self.loss == "bce" else "output_activation='sigmoid'"
             raise ValueError(
@@ -510,14 +563,16 @@ class _BaseAutoencoder(BaseEstimator):
 
     def _validate_fitted(self, X):
         check_is_fitted(self)
-        return validate_data(self, X, dtype=FLOAT_DTYPES, reset=False)
+        return validate_data(
+            self, X, dtype=FLOAT_DTYPES, accept_sparse=_ACCEPT_SPARSE, reset=False
+        )
 
     def _apply(self, fn, X, out_dtype=None):
         """``fn`` (tensor batch -> tensor) over ``X`` in bounded-memory batches."""
         param = next(self._module.parameters())
         widest = max(m.weight.shape[0] for m in self._module.modules() if hasattr(m, "weight"))
         advice = "Free memory on the device, or pass fewer rows per call."
-        with memory_guard(f"applying the network on {param.device}", advice):
+        with memory_guard(f"applying the network on {param.device}", advice), shared_threads():
             out = batched_apply(
                 fn,
                 X,
@@ -533,7 +588,7 @@ class _BaseAutoencoder(BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Data to reconstruct.
 
         Returns
@@ -549,7 +604,7 @@ class _BaseAutoencoder(BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input data.
 
         layer : int
@@ -587,7 +642,7 @@ class _BaseAutoencoder(BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Data to score.
 
         Returns
@@ -622,6 +677,7 @@ class _BaseAutoencoder(BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
         try:
             tags.non_deterministic = resolve_device(self.device).type == "cuda"
         except ValueError:

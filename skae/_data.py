@@ -1,21 +1,40 @@
 """Moving data between NumPy and torch: devices, dtypes, batches, statistics.
 
-Nothing here knows about scikit-learn.
+The host data may be a NumPy array, a ``numpy.memmap`` (or an array viewing
+one) or a SciPy CSR matrix; every function here reads it a bounded number of
+rows at a time, so none of them needs memory for the whole array in dense
+form. Nothing here knows about scikit-learn.
 """
 
 # Authors: The skae developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import torch
+from scipy import sparse
 
 # Rows per inference batch are chosen so that the widest activation of a
 # batch holds about this many numbers (32 MB in float64): memory stays
 # bounded whatever the number of rows, and batches stay large enough that
 # per-call overhead does not matter.
 _INFERENCE_ELEMENTS = 1 << 22
-# Numbers per chunk when computing column statistics in float64 (32 MB).
+# Rows per chunk when computing column statistics in float64 (fewer for
+# very wide data, so that a chunk stays near 32 MB).
+_STATS_CHUNK_ROWS = 8192
 _STATS_CHUNK_ELEMENTS = 1 << 22
+# Training data stay resident in host memory as one tensor up to this many
+# bytes (in the network's dtype); larger data are streamed from the caller's
+# array. On CUDA the budget is a share of the device's free memory instead.
+RESIDENT_BYTES = 1 << 28
+_CUDA_RESIDENT_SHARE = 0.5
+# Streaming reads blocks of consecutive rows (sequential reads of a memmap)
+# and assembles them into chunks that are shuffled and trained on as one
+# device tensor; two chunks are in memory at a time (one being trained on,
+# one being read ahead).
+STREAM_CHUNK_BYTES = 1 << 25
+STREAM_BLOCK_BYTES = 1 << 20
 
 
 def resolve_device(device):
@@ -72,32 +91,210 @@ def network_dtype(input_dtype, device):
     return torch.float64
 
 
+def dense_rows(X, rows):
+    """Rows ``X[rows]`` as a dense ndarray.
+
+    ``rows`` is a slice or an index array; sparse rows are densified here,
+    one selection at a time. The result may be a view of ``X``.
+    """
+    part = X[rows]
+    if sparse.issparse(part):
+        part = part.toarray()
+    return np.asarray(part)
+
+
+def _row_slices(n_rows, chunk_rows):
+    for start in range(0, n_rows, chunk_rows):
+        yield slice(start, min(start + chunk_rows, n_rows))
+
+
+def _rows_per_chunk(row_bytes, chunk_bytes):
+    return max(1, chunk_bytes // max(1, row_bytes))
+
+
+def _numpy_dtype(dtype):
+    return torch.empty((), dtype=dtype).numpy().dtype
+
+
+def _row_bytes(n_features, dtype):
+    return n_features * torch.empty((), dtype=dtype).element_size()
+
+
+def dense_nbytes(X, dtype):
+    """Bytes ``X`` takes as one dense tensor of torch ``dtype``."""
+    return X.shape[0] * _row_bytes(X.shape[1], dtype)
+
+
+def resident_budget(device):
+    """Bytes of training data kept resident as one tensor on ``device``."""
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return int(free * _CUDA_RESIDENT_SHARE)
+    return RESIDENT_BYTES
+
+
 def to_tensor(X, dtype, device):
     """A copy of the array ``X`` as a tensor (the caller's array is untouched).
 
-    The copy is made by NumPy, which is several times faster than torch's
-    own conversion for large arrays, and is writable, so torch never warns
-    about read-only memory or negative strides (views such as ``X[::-1]``).
+    Dense host arrays go to the CPU in one conversion. Sparse matrices, and
+    anything bound for CUDA, are converted a chunk of rows at a time (through
+    pinned memory to CUDA), so the host never holds a second full copy.
     """
-    np_dtype = torch.empty((), dtype=dtype).numpy().dtype
-    copy = np.array(X, dtype=np_dtype, order="C", copy=True)
-    return torch.from_numpy(copy).to(device)
+    if device.type == "cpu" and not sparse.issparse(X):
+        # NumPy's copy is several times faster than torch's conversion, and
+        # is writable and positively strided (views such as X[::-1]), so
+        # torch has nothing to warn about.
+        np_dtype = torch.empty((), dtype=dtype).numpy().dtype
+        return torch.from_numpy(np.array(X, dtype=np_dtype, order="C", copy=True))
+    out = torch.empty(X.shape, dtype=dtype, device=device)
+    chunk_rows = _rows_per_chunk(_row_bytes(X.shape[1], dtype), STREAM_CHUNK_BYTES)
+    for rows in _row_slices(X.shape[0], chunk_rows):
+        chunk = torch.tensor(dense_rows(X, rows), dtype=dtype)
+        out[rows].copy_(_pinned(chunk, device), non_blocking=device.type == "cuda")
+    return out
+
+
+def _pinned(tensor, device):
+    # Page-locked host memory lets a host-to-CUDA copy run asynchronously;
+    # torch's host allocator keeps the buffer alive until the copy is done.
+    return tensor.pin_memory() if device.type == "cuda" else tensor
+
+
+class RowStream:
+    """Training data streamed from a host array, one shuffled chunk at a time.
+
+    For data too large to keep resident (see :func:`resident_budget`). Each
+    pass reads blocks of consecutive rows (about ``STREAM_BLOCK_BYTES``: long
+    sequential reads, so a memmap on disk is read efficiently) in a random
+    block order, gathers them into chunks of about ``STREAM_CHUNK_BYTES``
+    (a whole number of batches) and yields each chunk as one tensor on
+    ``device``; the training loop shuffles rows within a chunk.
+
+    Two host buffers, allocated once, take turns: a background thread reads
+    (and densifies) the next chunk into one while the current chunk is
+    trained on from the other, so host reads overlap with compute and memory
+    stays fixed. For CUDA the buffers are pinned, each chunk is copied with
+    ``non_blocking=True``, and a buffer is refilled only once the event
+    recorded after its copy has completed.
+
+    Parameters
+    ----------
+    X : ndarray, memmap or scipy.sparse CSR matrix of shape (n, n_features)
+        The host data; never modified.
+    dtype, device : torch.dtype, torch.device
+        Of the chunks yielded.
+    batch_size : int
+        Chunk lengths are multiples of it, so batches never straddle chunks.
+    rng : numpy.random.Generator
+        Draws the block order of each shuffled pass.
+    rows : ndarray of int or None, default=None
+        Sorted indices of the rows to use (a training or validation split);
+        all rows when None.
+    """
+
+    def __init__(self, X, dtype, device, batch_size, rng, rows=None):
+        self.X, self.rows, self.rng = X, rows, rng
+        self.dtype, self.device = dtype, device
+        n = X.shape[0] if rows is None else len(rows)
+        self.shape = (n, X.shape[1])
+        row_bytes = _row_bytes(X.shape[1], dtype)
+        batches = max(1, _rows_per_chunk(row_bytes, STREAM_CHUNK_BYTES) // batch_size)
+        self.chunk_rows = min(n, batches * batch_size)
+        block_rows = _rows_per_chunk(row_bytes, STREAM_BLOCK_BYTES)
+        self.block_rows = min(self.chunk_rows, block_rows)
+        self._buffers = self._copied = None
+
+    def chunks(self, shuffle):
+        """Yield the chunks of one pass as device tensors.
+
+        The block order is random when ``shuffle``; rows stay in block order
+        within a chunk (the training loop shuffles them on the device).
+        """
+        plans = list(self._plan(shuffle))
+        if self._buffers is None:
+            self._allocate()
+        with ThreadPoolExecutor(max_workers=1) as reader:
+            pending = reader.submit(self._read, plans[0], 0)
+            for i in range(len(plans)):
+                host = pending.result()
+                if i + 1 < len(plans):
+                    pending = reader.submit(self._read, plans[i + 1], (i + 1) % 2)
+                yield self._upload(host, i % 2)
+
+    def head(self, n):
+        """The first ``n`` rows (in row order) as one device tensor."""
+        n = min(n, self.shape[0])
+        rows = slice(0, n) if self.rows is None else self.rows[:n]
+        return torch.tensor(dense_rows(self.X, rows), dtype=self.dtype).to(self.device)
+
+    def _allocate(self):
+        pin = self.device.type == "cuda"
+        shape = (self.chunk_rows, self.shape[1])
+        self._buffers = [
+            torch.empty(shape, dtype=self.dtype, pin_memory=pin) for _ in range(2)
+        ]
+        self._copied = [None, None]
+
+    def _plan(self, shuffle):
+        """Lists of ``(start, stop)`` row ranges, one list per chunk."""
+        n = self.shape[0]
+        starts = np.arange(0, n, self.block_rows)
+        if shuffle:
+            starts = self.rng.permutation(starts)
+        plan, filled = [], 0
+        for start in starts.tolist():
+            stop = min(start + self.block_rows, n)
+            while start < stop:
+                take = min(stop - start, self.chunk_rows - filled)
+                plan.append((start, start + take))
+                start, filled = start + take, filled + take
+                if filled == self.chunk_rows:
+                    yield plan
+                    plan, filled = [], 0
+        if plan:
+            yield plan
+
+    def _read(self, plan, slot):
+        """Fill host buffer ``slot`` with one chunk's rows; returns the filled part."""
+        if self._copied[slot] is not None:
+            # The buffer's previous chunk may still be on its way to the GPU.
+            self._copied[slot].synchronize()
+        host = self._buffers[slot].numpy()
+        at = 0
+        for start, stop in plan:
+            rows = slice(start, stop) if self.rows is None else self.rows[start:stop]
+            host[at : at + stop - start] = dense_rows(self.X, rows)
+            at += stop - start
+        return self._buffers[slot][:at]
+
+    def _upload(self, host, slot):
+        if self.device.type != "cuda":
+            return host
+        chunk = host.to(self.device, non_blocking=True)
+        self._copied[slot] = torch.cuda.Event()
+        self._copied[slot].record()
+        return chunk
+
+
+def _stats_rows(n_features):
+    return min(_STATS_CHUNK_ROWS, max(1, _STATS_CHUNK_ELEMENTS // max(1, n_features)))
 
 
 def column_stats(X):
     """Column means and the mean column variance of ``X``, in float64.
 
     One pass over row chunks, merging each chunk's mean and sum of squared
-    deviations (Chan et al.), so that float32 data of any size needs no
-    float64 copy of the whole array, and huge magnitudes do not overflow.
+    deviations (Chan et al.), so that float32 data of any size (or sparse
+    data) needs no float64 (or dense) copy, and huge magnitudes do not
+    overflow. Sparse rows are densified a chunk at a time, so a CSR matrix
+    gives the same statistics, bit for bit, as its dense twin.
     """
-    rows = max(1, _STATS_CHUNK_ELEMENTS // max(1, X.shape[1]))
     n, mean, m2 = 0, np.zeros(X.shape[1]), np.zeros(X.shape[1])
     # Overflow yields inf, which callers check for and report; a NumPy
     # warning on top would only be noise.
     with np.errstate(over="ignore", invalid="ignore"):
-        for start in range(0, X.shape[0], rows):
-            n, mean, m2 = _merge_chunk(X[start : start + rows], n, mean, m2)
+        for chunk in _row_slices(X.shape[0], _stats_rows(X.shape[1])):
+            n, mean, m2 = _merge_chunk(dense_rows(X, chunk), n, mean, m2)
         return mean, float(np.mean(m2 / n))
 
 
@@ -112,6 +309,26 @@ def _merge_chunk(rows, n, mean, m2):
     return total, mean, m2
 
 
+def column_range(X):
+    """Per-column minimum and maximum of ``X`` in float64, a chunk of rows at a time.
+
+    Implicit zeros of a sparse matrix count, as in its dense twin.
+    """
+    low = np.full(X.shape[1], np.inf)
+    high = np.full(X.shape[1], -np.inf)
+    for chunk in _row_slices(X.shape[0], _stats_rows(X.shape[1])):
+        rows = dense_rows(X, chunk)
+        np.minimum(low, rows.min(axis=0), out=low)
+        np.maximum(high, rows.max(axis=0), out=high)
+    return low, high
+
+
+def value_range(X):
+    """The smallest and largest value of ``X``, as floats."""
+    low, high = column_range(X)
+    return float(low.min()), float(high.max())
+
+
 def inference_batch_size(max_width):
     """Rows per inference batch for a network whose widest layer is ``max_width``."""
     return max(1, _INFERENCE_ELEMENTS // max(1, max_width))
@@ -121,12 +338,17 @@ def inference_batch_size(max_width):
 def batched_apply(fn, X, batch_size, dtype, device, out_dtype):
     """``fn`` applied to row batches of ``X``, returned as one NumPy array.
 
-    ``fn`` maps a tensor batch to a tensor with one row per input row.
+    ``fn`` maps a tensor batch to a tensor with one row per input row. The
+    output is allocated once and filled batch by batch, so the memory needed
+    is the output plus one batch, whatever the number of rows.
     """
-    outputs = []
-    for start in range(0, X.shape[0], batch_size):
-        batch = to_tensor(X[start : start + batch_size], dtype, device)
-        outputs.append(fn(batch).cpu().numpy().astype(out_dtype, copy=False))
-    if not outputs:
+    if X.shape[0] == 0:
         raise ValueError("Cannot apply the network to an empty array.")
-    return np.concatenate(outputs)
+    out = None
+    for rows in _row_slices(X.shape[0], batch_size):
+        batch = torch.tensor(dense_rows(X, rows), dtype=dtype, device=device)
+        result = fn(batch).cpu().numpy()
+        if out is None:
+            out = np.empty((X.shape[0], *result.shape[1:]), dtype=out_dtype)
+        out[rows] = result
+    return out

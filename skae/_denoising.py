@@ -7,6 +7,7 @@ from numbers import Real
 
 import numpy as np
 
+from ._data import column_range
 from ._docstrings import fill_doc
 from ._noise import NOISES, Corruption
 from ._sklearn_compat import Interval, StrOptions
@@ -231,8 +232,7 @@ class DenoisingAutoencoder(AutoencoderTransformer):
         return Corruption(self.noise, self.noise_level, self.data_min_, self.data_max_)
 
     def _widen_range(self, X):
-        low = X.min(axis=0).astype(np.float64)
-        high = X.max(axis=0).astype(np.float64)
+        low, high = column_range(X)
         if hasattr(self, "data_min_"):
             low = np.minimum(low, self.data_min_)
             high = np.maximum(high, self.data_max_)

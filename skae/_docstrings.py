@@ -130,7 +130,10 @@ device : str or torch.device, default='auto'
     Where to train and infer: ``'auto'`` (CUDA when available, else the
     CPU), ``'cpu'``, ``'cuda'`` or ``'cuda:N'``. Stored as given. On the
     CPU the network runs in the precision of the data (float32 or float64);
-    on CUDA it runs in float32. Outputs always have the input's dtype."""
+    on CUDA it runs in float32. Outputs always have the input's dtype.
+    Training data stay resident on the device when their dense size is at
+    most 256 MiB (CPU) or half the free device memory (CUDA); larger data
+    are streamed from the host array in shuffled chunks."""
 
 _SHARED["fitted_attributes"] = """\
 n_features_in_ : int

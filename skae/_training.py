@@ -7,7 +7,11 @@ fitted attributes and warnings.
 The loop keeps the training data on the device as one tensor and slices
 shuffled batches out of it by index; losses stay on the device during an
 epoch and are read back once at its end, so an epoch costs one host
-synchronisation however many batches it has.
+synchronisation however many batches it has. Data too large to keep
+resident come as a stream instead: any object with a ``shape`` and a
+``chunks(shuffle)`` method yielding device tensors (see
+:class:`skae._data.RowStream`); each chunk is then trained on exactly as
+resident data are.
 """
 
 # Authors: The skae developers
@@ -117,6 +121,26 @@ def batch_slices(n_samples, batch_size, order):
             yield order[start : start + batch_size]
 
 
+def data_chunks(X, shuffle):
+    """The device tensors making up ``X``: itself if resident, else its chunks."""
+    return (X,) if isinstance(X, torch.Tensor) else X.chunks(shuffle)
+
+
+def epoch_batches(X, batch_size, shuffle, generator):
+    """``(chunk number, batch)`` pairs of one pass over ``X``.
+
+    Rows are shuffled within each chunk (the whole of resident data) when
+    ``shuffle``.
+    """
+    for number, chunk in enumerate(data_chunks(X, shuffle)):
+        order = None
+        if shuffle:
+            n = chunk.shape[0]
+            order = torch.randperm(n, generator=generator, device=chunk.device)
+        for idx in batch_slices(chunk.shape[0], batch_size, order):
+            yield number, chunk[idx]
+
+
 def run_epoch(module, optimizer, objective, X, settings, generator, corrupt=None):
     """Train for one pass over ``X``; returns the mean of each loss part.
 
@@ -126,36 +150,63 @@ def run_epoch(module, optimizer, objective, X, settings, generator, corrupt=None
     """
     module.train()
     n = X.shape[0]
-    order = None
-    if settings.shuffle:
-        order = torch.randperm(n, generator=generator, device=X.device)
-    steps, sizes = [], []
-    batches = batch_slices(n, settings.batch_size, order)
-    for idx in _with_progress(batches, n, settings):
-        batch = X[idx]
+    total, steps, sizes, current = None, [], [], 0
+    batches = epoch_batches(X, settings.batch_size, settings.shuffle, generator)
+    for number, batch in _with_progress(batches, n, settings):
+        if number != current:
+            # Fold each streamed chunk's losses into a running total when it
+            # ends: per-step loss tensors kept for a whole epoch, interleaved
+            # with the steps' temporaries, would fragment the host heap in
+            # proportion to the number of rows.
+            total = _add(total, _weighted_sums(steps, sizes))
+            steps, sizes, current = [], [], number
         x_in = batch if corrupt is None else corrupt(batch, generator)
         steps.append(train_step(module, optimizer, objective, x_in, batch))
         sizes.append(batch.shape[0])
-    # One reduction per loss part and one read-back for the whole epoch.
-    weights = torch.tensor(sizes, dtype=steps[0][0].dtype, device=X.device)
-    means = [torch.dot(torch.stack(part), weights) / n for part in zip(*steps)]
-    return torch.stack(means).tolist()
+    total = _add(total, _weighted_sums(steps, sizes))
+    # One read-back for the whole epoch.
+    return (total / n).tolist()
+
+
+def _add(total, part):
+    return part if total is None else total + part
+
+
+def _weighted_sums(steps, sizes):
+    """Batch-size-weighted sum of each loss part: one reduction per part."""
+    # Built on the host and sent without waiting: a blocking copy to CUDA
+    # would synchronise with the device at every streamed chunk.
+    weights = torch.tensor(sizes, dtype=steps[0][0].dtype)
+    weights = weights.to(steps[0][0].device, non_blocking=True)
+    return torch.stack([torch.dot(torch.stack(part), weights) for part in zip(*steps)])
 
 
 @torch.no_grad()
-def evaluate(module, objective, X, batch_size, X_in=None):
+def evaluate(module, objective, X, batch_size, corrupt=None, seed=None):
     """Mean reconstruction loss of ``X`` (no penalties, no dropout).
 
-    ``X_in``, when given, is fed to the network instead of ``X`` (a fixed
-    corruption of it, to validate a denoiser); the target stays ``X``.
+    With ``corrupt``, the network's input is ``corrupt(batch, generator)``
+    (to validate a denoiser) and the target stays the clean batch; the
+    generator is seeded with ``seed`` at the start of every pass, so every
+    pass sees the same corruption.
     """
     module.eval()
-    X_in = X if X_in is None else X_in
+    generator = None
     total = 0.0
-    for idx in batch_slices(X.shape[0], batch_size, None):
-        output, _ = module(X_in[idx])
-        total += objective.reconstruction(output, X[idx]) * output.shape[0]
+    for _, batch in epoch_batches(X, batch_size, False, None):
+        x_in = batch
+        if corrupt is not None:
+            if generator is None:
+                generator = torch.Generator(device=batch.device).manual_seed(seed)
+            x_in = corrupt(batch, generator)
+        output, _ = module(x_in)
+        total += objective.reconstruction(output, batch) * batch.shape[0]
     return float(total) / X.shape[0]
+
+
+def first_rows(X, n):
+    """The first ``n`` rows of resident or streamed data, as a device tensor."""
+    return X[:n] if isinstance(X, torch.Tensor) else X.head(n)
 
 
 def snapshot(module):
@@ -185,12 +236,12 @@ def update_history(history, parts, names, validation_loss, tol):
 
 def fit_loop(
     module, optimizer, objective, X, X_val, settings, generator, history,
-    corrupt=None, X_val_in=None,
+    corrupt=None, validation_seed=None,
 ):
     """Train ``module`` until a stopping rule fires; returns the stop reason.
 
-    ``X_val_in``, when given, is the network's input for the validation
-    targets ``X_val`` (see :func:`evaluate`).
+    ``validation_seed``, when given, validates on inputs corrupted by
+    ``corrupt`` with that seed (see :func:`evaluate`); else on clean inputs.
 
     The reason is one of ``'converged'`` (no ``tol`` improvement for more
     than ``n_iter_no_change`` epochs), ``'max_iter'``, ``'incremental'`` (one
@@ -207,7 +258,7 @@ def fit_loop(
     try:
         for _ in range(1 if settings.incremental else settings.max_iter):
             reason = _one_epoch(
-                module, optimizer, objective, X, (X_val, X_val_in), settings,
+                module, optimizer, objective, X, (X_val, validation_seed), settings,
                 generator, history, corrupt,
             )
             if reason is not None:
@@ -226,11 +277,13 @@ def _one_epoch(
 ):
     start = time.perf_counter()
     parts = run_epoch(module, optimizer, objective, X, settings, generator, corrupt)
-    X_val, X_val_in = validation
+    X_val, validation_seed = validation
     validation_loss = None
     if X_val is not None:
+        validation_corrupt = None if validation_seed is None else corrupt
         validation_loss = evaluate(
-            module, objective, X_val, settings.batch_size, X_val_in
+            module, objective, X_val, settings.batch_size, validation_corrupt,
+            validation_seed,
         )
     # A diverged epoch is not recorded: its weights are thrown away. The
     # epoch's losses are taken before each step, so a last step that blows
@@ -238,7 +291,7 @@ def _one_epoch(
     # output) shows only in a loss of the final weights: one batch of it.
     if not all(map(math.isfinite, [*parts, validation_loss or 0.0])):
         return "diverged"
-    probe = X[: settings.batch_size]
+    probe = first_rows(X, settings.batch_size)
     if not math.isfinite(evaluate(module, objective, probe, settings.batch_size)):
         return "diverged"
     improved = update_history(history, parts, objective.names, validation_loss, settings.tol)

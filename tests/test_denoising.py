@@ -253,21 +253,23 @@ def test_early_stopping_validates_on_a_fixed_corruption(monkeypatch):
     calls = []
     original = skae._training.evaluate
 
-    def spy(module, objective, X_val, batch_size, X_in=None):
-        calls.append((X_val, X_in))
-        return original(module, objective, X_val, batch_size, X_in)
+    def spy(module, objective, X_val, batch_size, corrupt=None, seed=None):
+        calls.append((X_val, corrupt, seed))
+        return original(module, objective, X_val, batch_size, corrupt, seed)
 
     monkeypatch.setattr(skae._training, "evaluate", spy)
     params = dict(early_stopping=True, noise="masking", noise_level=0.3, **SMALL)
     dae = DenoisingAutoencoder(**params).fit(X)
-    # Other evaluations (the loop's one-batch divergence probe) have no
-    # separate input; the validation ones do.
+    # Other evaluations (the loop's one-batch divergence probe) are clean;
+    # the validation ones corrupt their input, with one seed for every epoch.
     validations = [c for c in calls if c[1] is not None]
-    assert len(validations) == dae.n_iter_
-    (val, val_in), (val2, val_in2) = validations[0], validations[1]
-    assert torch.equal(val_in, val_in2) and torch.equal(val, val2)
+    assert len(validations) == dae.n_iter_ == len(dae.validation_loss_curve_)
+    assert len({seed for _, _, seed in validations}) == 1
+    val, corrupt, seed = validations[0]
+    val_in = corrupt(val, torch.Generator().manual_seed(seed))
+    again = corrupt(val, torch.Generator().manual_seed(seed))
+    assert torch.equal(val_in, again)
     assert (val_in == 0).double().mean().item() > 0.2
-    assert len(dae.validation_loss_curve_) == dae.n_iter_
     # The clean model would be judged on clean rows: a lower loss.
     calls.clear()
     clean = DenoisingAutoencoder(**{**params, "noise_level": 0.0}).fit(X)
