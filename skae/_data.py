@@ -133,6 +133,17 @@ def resident_budget(device):
     return RESIDENT_BYTES
 
 
+def host_tensor(array, dtype):
+    """A CPU tensor copy of a NumPy array, made by one NumPy copy.
+
+    NumPy's copy is several times faster than torch's conversion, and gives
+    a writable, C-ordered array whatever the input's strides (views such as
+    ``X[::-1]`` included), so torch has nothing to refuse or warn about.
+    """
+    np_dtype = torch.empty((), dtype=dtype).numpy().dtype
+    return torch.from_numpy(np.array(array, dtype=np_dtype, order="C", copy=True))
+
+
 def to_tensor(X, dtype, device):
     """A copy of the array ``X`` as a tensor (the caller's array is untouched).
 
@@ -141,15 +152,11 @@ def to_tensor(X, dtype, device):
     pinned memory to CUDA), so the host never holds a second full copy.
     """
     if device.type == "cpu" and not sparse.issparse(X):
-        # NumPy's copy is several times faster than torch's conversion, and
-        # is writable and positively strided (views such as X[::-1]), so
-        # torch has nothing to warn about.
-        np_dtype = torch.empty((), dtype=dtype).numpy().dtype
-        return torch.from_numpy(np.array(X, dtype=np_dtype, order="C", copy=True))
+        return host_tensor(X, dtype)
     out = torch.empty(X.shape, dtype=dtype, device=device)
     chunk_rows = _rows_per_chunk(_row_bytes(X.shape[1], dtype), STREAM_CHUNK_BYTES)
     for rows in _row_slices(X.shape[0], chunk_rows):
-        chunk = torch.tensor(dense_rows(X, rows), dtype=dtype)
+        chunk = host_tensor(dense_rows(X, rows), dtype)
         out[rows].copy_(_pinned(chunk, device), non_blocking=device.type == "cuda")
     return out
 
@@ -225,7 +232,7 @@ class RowStream:
         """The first ``n`` rows (in row order) as one device tensor."""
         n = min(n, self.shape[0])
         rows = slice(0, n) if self.rows is None else self.rows[:n]
-        return torch.tensor(dense_rows(self.X, rows), dtype=self.dtype).to(self.device)
+        return host_tensor(dense_rows(self.X, rows), self.dtype).to(self.device)
 
     def _allocate(self):
         pin = self.device.type == "cuda"
@@ -346,7 +353,7 @@ def batched_apply(fn, X, batch_size, dtype, device, out_dtype):
         raise ValueError("Cannot apply the network to an empty array.")
     out = None
     for rows in _row_slices(X.shape[0], batch_size):
-        batch = torch.tensor(dense_rows(X, rows), dtype=dtype, device=device)
+        batch = host_tensor(dense_rows(X, rows), dtype).to(device)
         result = fn(batch).cpu().numpy()
         if out is None:
             out = np.empty((X.shape[0], *result.shape[1:]), dtype=out_dtype)

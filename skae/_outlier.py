@@ -10,7 +10,7 @@ from sklearn.base import OutlierMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import _SUBSAMPLE_STREAM, FLOAT_DTYPES, _BaseAutoencoder, _derived_seed
+from ._base import _ACCEPT_SPARSE, _SUBSAMPLE_STREAM, FLOAT_DTYPES, _BaseAutoencoder, _derived_seed
 from ._docstrings import fill_doc
 from ._sklearn_compat import Interval, RealNotInt, StrOptions, _fit_context
 
@@ -275,7 +275,13 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         self : object
             The fitted detector.
         """
-        X = validate_data(self, X, dtype=FLOAT_DTYPES, ensure_min_samples=2)
+        X = validate_data(
+            self,
+            X,
+            dtype=FLOAT_DTYPES,
+            accept_sparse=_ACCEPT_SPARSE,
+            ensure_min_samples=2,
+        )
         rng = self._subsample_rng()
         rows = np.arange(X.shape[0])
         for round_ in range(self.n_rounds):
