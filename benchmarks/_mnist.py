@@ -29,7 +29,9 @@ def load_images(directory, n_train=None, n_test=None):
     directory = Path(directory)
 
     def images(name, n):
-        return (read_idx(directory / name)[:n].reshape(-1, 784) / 255.0).astype(np.float32)
+        return (read_idx(directory / name)[:n].reshape(-1, 784) / 255.0).astype(
+            np.float32
+        )
 
     def labels(name, n):
         return read_idx(directory / name)[:n].astype(np.int64)

@@ -122,8 +122,10 @@ def main(argv=None):
     parser.add_argument("--n-train", type=int, default=None)
     args = parser.parse_args(argv)
     X_train, X_test, X_noisy = load(args.data_dir, args.n_train)
-    print(f"Fashion-MNIST: {X_train.shape[0]} clean training images, "
-          f"{X_test.shape[0]} test images with Gaussian noise sigma={TEST_NOISE}")
+    print(
+        f"Fashion-MNIST: {X_train.shape[0]} clean training images, "
+        f"{X_test.shape[0]} test images with Gaussian noise sigma={TEST_NOISE}"
+    )
     pca = pca_rows(X_train, X_test, X_noisy)
     dae = make_autoencoder(args.max_iter)
     seconds = timed_fit(dae, X_train)
@@ -136,8 +138,10 @@ def main(argv=None):
         fit = "-" if seconds is None else f"{seconds:.1f}"
         print(f"{name:<42}{value:>9.2f}{fit:>9}")
     best_name, best_psnr, _ = max(pca, key=lambda row: row[1])
-    print(f"\nDenoisingAutoencoder minus best PCA ({best_name.split(',')[0]}): "
-          f"{dae_psnr - best_psnr:+.2f} dB")
+    print(
+        f"\nDenoisingAutoencoder minus best PCA ({best_name.split(',')[0]}): "
+        f"{dae_psnr - best_psnr:+.2f} dB"
+    )
     print(dae)
 
 

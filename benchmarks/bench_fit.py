@@ -67,9 +67,16 @@ def skae_fit(X_train, X_test):
     from skae import AutoencoderTransformer
 
     model = AutoencoderTransformer(
-        CODE, hidden_layer_sizes=HIDDEN, activation="relu",
-        output_activation="sigmoid", learning_rate_init=LR, batch_size=BATCH,
-        max_iter=EPOCHS, tol=0.0, n_iter_no_change=EPOCHS, random_state=0,
+        CODE,
+        hidden_layer_sizes=HIDDEN,
+        activation="relu",
+        output_activation="sigmoid",
+        learning_rate_init=LR,
+        batch_size=BATCH,
+        max_iter=EPOCHS,
+        tol=0.0,
+        n_iter_no_change=EPOCHS,
+        random_state=0,
         device="cpu",
     )
     start = time.perf_counter()
@@ -82,9 +89,16 @@ def skorch_fit(X_train, X_test):
     from skorch import NeuralNetRegressor
 
     net = NeuralNetRegressor(
-        torch_network, optimizer=torch.optim.Adam, optimizer__fused=True, lr=LR,
-        max_epochs=EPOCHS, batch_size=BATCH, train_split=None, verbose=0,
-        iterator_train__shuffle=True, device="cpu",
+        torch_network,
+        optimizer=torch.optim.Adam,
+        optimizer__fused=True,
+        lr=LR,
+        max_epochs=EPOCHS,
+        batch_size=BATCH,
+        train_split=None,
+        verbose=0,
+        iterator_train__shuffle=True,
+        device="cpu",
     )
     start = time.perf_counter()
     net.fit(X_train, X_train)
@@ -100,12 +114,22 @@ def pyod_fit(X_train, X_test):
         # kernel; swap it in so every contender runs the same optimizer.
         def training_prepare(self):
             super().training_prepare()
-            self.optimizer = torch.optim.Adam(self.model.parameters(), lr=LR, fused=True)
+            self.optimizer = torch.optim.Adam(
+                self.model.parameters(), lr=LR, fused=True
+            )
 
     model = FusedAdamAutoEncoder(
-        hidden_neuron_list=[*HIDDEN, CODE], hidden_activation_name="relu",
-        batch_norm=False, dropout_rate=0.0, epoch_num=EPOCHS, batch_size=BATCH,
-        lr=LR, preprocessing=False, verbose=0, random_state=0, device="cpu",
+        hidden_neuron_list=[*HIDDEN, CODE],
+        hidden_activation_name="relu",
+        batch_norm=False,
+        dropout_rate=0.0,
+        epoch_num=EPOCHS,
+        batch_size=BATCH,
+        lr=LR,
+        preprocessing=False,
+        verbose=0,
+        random_state=0,
+        device="cpu",
     )
     start = time.perf_counter()
     model.fit(X_train)
@@ -120,9 +144,15 @@ def mlp_fit(X_train, X_test):
     from sklearn.neural_network import MLPRegressor
 
     model = MLPRegressor(
-        hidden_layer_sizes=(*HIDDEN, CODE, *HIDDEN[::-1]), activation="relu",
-        alpha=0.0, batch_size=BATCH, learning_rate_init=LR, max_iter=EPOCHS,
-        n_iter_no_change=EPOCHS + 1, tol=0.0, random_state=0,
+        hidden_layer_sizes=(*HIDDEN, CODE, *HIDDEN[::-1]),
+        activation="relu",
+        alpha=0.0,
+        batch_size=BATCH,
+        learning_rate_init=LR,
+        max_iter=EPOCHS,
+        n_iter_no_change=EPOCHS + 1,
+        tol=0.0,
+        random_state=0,
     )
     start = time.perf_counter()
     with warnings.catch_warnings():
@@ -151,8 +181,10 @@ def main():
     args = parser.parse_args()
     X_train, _, X_test, _ = load_images(args.data, args.n_train)
     names = [n for n in CONTENDERS if n not in args.skip]
-    print(f"MNIST {X_train.shape}, {EPOCHS} epochs, batch {BATCH}, "
-          f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(
+        f"MNIST {X_train.shape}, {EPOCHS} epochs, batch {BATCH}, "
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads"
+    )
     seconds = {n: [] for n in names}
     mse = {n: [] for n in names}
     for round_ in range(args.warmup + args.repeats):
@@ -167,8 +199,10 @@ def main():
     print(f"\n{'contender':<22}{'median s':>10}{'ratio':>8}{'test MSE':>10}")
     for name in names:
         ratio = statistics.median(s / b for s, b in zip(seconds[name], base))
-        print(f"{name:<22}{statistics.median(seconds[name]):>10.2f}{ratio:>8.3f}"
-              f"{statistics.median(mse[name]):>10.4f}")
+        print(
+            f"{name:<22}{statistics.median(seconds[name]):>10.2f}{ratio:>8.3f}"
+            f"{statistics.median(mse[name]):>10.4f}"
+        )
 
 
 if __name__ == "__main__":

@@ -5,15 +5,15 @@ every hidden layer, the code layer included). In skae the same network is
 ``hidden_layer_sizes`` (the encoder's layers before the code) plus
 ``n_components`` (the code layer); the decoder mirrors the encoder:
 
-============================  ===================  ============
+============================  ======================  ================
 H2O ``hidden``                ``hidden_layer_sizes``  ``n_components``
-============================  ===================  ============
-[100]                         ()                   100
-[300, 100, 300]               (300,)               100
-[100, 50, 100]                (100,)               50
-[50]                          ()                   50
-[250, 100, 50, 100, 250]      (250, 100)           50
-============================  ===================  ============
+============================  ======================  ================
+[100]                         ()                      100
+[300, 100, 300]               (300,)                  100
+[100, 50, 100]                (100,)                  50
+[50]                          ()                      50
+[250, 100, 50, 100, 250]      (250, 100)              50
+============================  ======================  ================
 
 All use Tanh, as in the chapter. GridSearchCV trains each on the MNIST training
 images and scores it on the test images (a PredefinedSplit), so the test MSE
@@ -58,28 +58,43 @@ def architecture_grid(X, split, epochs):
     ]
     search = GridSearchCV(
         AutoencoderTransformer(activation="tanh", max_iter=epochs, random_state=0),
-        grid, cv=split, refit=False,
+        grid,
+        cv=split,
+        refit=False,
     )
     search.fit(X)
     results = search.cv_results_
     print(f"\nArchitecture grid (tanh, {epochs} epochs)")
     print(f"{'H2O hidden':<28}{'skae (hidden, codes)':<24}{'test MSE':>10}{'fit s':>8}")
     for name, (hidden, codes) in ARCHITECTURES.items():
-        i = next(j for j, p in enumerate(results["params"])
-                 if p["hidden_layer_sizes"] == hidden and p["n_components"] == codes)
-        print(f"{name:<28}{str((hidden, codes)):<24}"
-              f"{-results['mean_test_score'][i]:>10.5f}{results['mean_fit_time'][i]:>8.1f}")
+        i = next(
+            j
+            for j, p in enumerate(results["params"])
+            if p["hidden_layer_sizes"] == hidden and p["n_components"] == codes
+        )
+        print(
+            f"{name:<28}{str((hidden, codes)):<24}"
+            f"{-results['mean_test_score'][i]:>10.5f}{results['mean_fit_time'][i]:>8.1f}"
+        )
     print(f"best: {search.best_params_}")
 
 
 def sparsity_grid(X_train, X_test, epochs, target):
-    print(f"\nSparsity grid (100 tanh codes, sparsity='kl', target {target}, {epochs} epochs)")
+    print(
+        "\nSparsity grid (100 tanh codes, sparsity='kl', "
+        f"target {target}, {epochs} epochs)"
+    )
     print(f"{'sparsity_weight':<17}{'mean activation':>16}{'test MSE':>10}{'fit s':>8}")
     for weight in SPARSITY_WEIGHTS:
         model = AutoencoderTransformer(
-            100, hidden_layer_sizes=(), activation="tanh", max_iter=epochs,
-            sparsity="kl" if weight else None, sparsity_target=target,
-            sparsity_weight=weight, random_state=0,
+            100,
+            hidden_layer_sizes=(),
+            activation="tanh",
+            max_iter=epochs,
+            sparsity="kl" if weight else None,
+            sparsity_target=target,
+            sparsity_weight=weight,
+            random_state=0,
         )
         start = time.perf_counter()
         model.fit(X_train)

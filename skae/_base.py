@@ -82,13 +82,19 @@ class _BaseAutoencoder(BaseEstimator):
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "output_activation": [StrOptions({"identity", "sigmoid"})],
         "loss": [StrOptions({"mse", "bce"})],
         "solver": [StrOptions(set(SOLVERS))],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
@@ -277,8 +283,15 @@ class _BaseAutoencoder(BaseEstimator):
         try:
             with shared_threads():
                 return fit_loop(
-                    self._module, self._optimizer, self._build_objective(), train,
-                    val, settings, generator, history, corrupt,
+                    self._module,
+                    self._optimizer,
+                    self._build_objective(),
+                    train,
+                    val,
+                    settings,
+                    generator,
+                    history,
+                    corrupt,
                     validation_seed=self._validation_seed(val, corrupt),
                 )
         finally:
@@ -355,7 +368,9 @@ class _BaseAutoencoder(BaseEstimator):
         # directly, but its encoder still gains from standardised inputs
         # (digits in [0, 1], sigmoid output: ~20% lower test error).
         shift = torch.as_tensor(mean)
-        scale = torch.full((n_features,), math.sqrt(self._variance), dtype=torch.float64)
+        scale = torch.full(
+            (n_features,), math.sqrt(self._variance), dtype=torch.float64
+        )
         return Autoencoder(
             n_features,
             self.n_components,
@@ -407,7 +422,9 @@ class _BaseAutoencoder(BaseEstimator):
         if not self.early_stopping or incremental:
             return None, None
         n_val = min(max(int(round(self.validation_fraction * n)), 1), n - 1)
-        order = np.random.default_rng(_derived_seed(self._seed, _SPLIT_STREAM)).permutation(n)
+        order = np.random.default_rng(
+            _derived_seed(self._seed, _SPLIT_STREAM)
+        ).permutation(n)
         return np.sort(order[n_val:]), np.sort(order[:n_val])
 
     def _training_advice(self, X):
@@ -446,7 +463,9 @@ class _BaseAutoencoder(BaseEstimator):
 
     def _check_settings(self, X):
         sizes = self._hidden_sizes()
-        if not all(isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in sizes):
+        if not all(
+            isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in sizes
+        ):
             raise ValueError(
                 "hidden_layer_sizes must hold positive integers (layer widths); "
                 f"got {self.hidden_layer_sizes!r}."
@@ -570,9 +589,14 @@ class _BaseAutoencoder(BaseEstimator):
     def _apply(self, fn, X, out_dtype=None):
         """``fn`` (tensor batch -> tensor) over ``X`` in bounded-memory batches."""
         param = next(self._module.parameters())
-        widest = max(m.weight.shape[0] for m in self._module.modules() if hasattr(m, "weight"))
+        widest = max(
+            m.weight.shape[0] for m in self._module.modules() if hasattr(m, "weight")
+        )
         advice = "Free memory on the device, or pass fewer rows per call."
-        with memory_guard(f"applying the network on {param.device}", advice), shared_threads():
+        with (
+            memory_guard(f"applying the network on {param.device}", advice),
+            shared_threads(),
+        ):
             out = batched_apply(
                 fn,
                 X,

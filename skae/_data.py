@@ -307,9 +307,11 @@ def column_stats(X):
 
 def _merge_chunk(rows, n, mean, m2):
     """Running mean and squared deviations, updated with a chunk of rows."""
-    chunk = np.asarray(rows, dtype=np.float64)
-    k, chunk_mean = chunk.shape[0], chunk.mean(axis=0)
-    centred = chunk - chunk_mean
+    rows = np.asarray(rows)
+    # Both reductions read the caller's dtype and accumulate in float64:
+    # no separate float64 copy of the chunk (half the memory traffic).
+    k, chunk_mean = rows.shape[0], rows.mean(axis=0, dtype=np.float64)
+    centred = np.subtract(rows, chunk_mean, dtype=np.float64)
     delta, total = chunk_mean - mean, n + k
     mean = mean + delta * (k / total)
     m2 = m2 + np.einsum("ij,ij->j", centred, centred) + delta**2 * (n * k / total)

@@ -10,7 +10,13 @@ from sklearn.base import OutlierMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import _ACCEPT_SPARSE, _SUBSAMPLE_STREAM, FLOAT_DTYPES, _BaseAutoencoder, _derived_seed
+from ._base import (
+    _ACCEPT_SPARSE,
+    _SUBSAMPLE_STREAM,
+    FLOAT_DTYPES,
+    _BaseAutoencoder,
+    _derived_seed,
+)
 from ._docstrings import fill_doc
 from ._sklearn_compat import Interval, RealNotInt, StrOptions, _fit_context
 

@@ -235,8 +235,16 @@ def update_history(history, parts, names, validation_loss, tol):
 
 
 def fit_loop(
-    module, optimizer, objective, X, X_val, settings, generator, history,
-    corrupt=None, validation_seed=None,
+    module,
+    optimizer,
+    objective,
+    X,
+    X_val,
+    settings,
+    generator,
+    history,
+    corrupt=None,
+    validation_seed=None,
 ):
     """Train ``module`` until a stopping rule fires; returns the stop reason.
 
@@ -258,8 +266,15 @@ def fit_loop(
     try:
         for _ in range(1 if settings.incremental else settings.max_iter):
             reason = _one_epoch(
-                module, optimizer, objective, X, (X_val, validation_seed), settings,
-                generator, history, corrupt,
+                module,
+                optimizer,
+                objective,
+                X,
+                (X_val, validation_seed),
+                settings,
+                generator,
+                history,
+                corrupt,
             )
             if reason is not None:
                 break
@@ -282,7 +297,11 @@ def _one_epoch(
     if X_val is not None:
         validation_corrupt = None if validation_seed is None else corrupt
         validation_loss = evaluate(
-            module, objective, X_val, settings.batch_size, validation_corrupt,
+            module,
+            objective,
+            X_val,
+            settings.batch_size,
+            validation_corrupt,
             validation_seed,
         )
     # A diverged epoch is not recorded: its weights are thrown away. The
@@ -294,7 +313,9 @@ def _one_epoch(
     probe = first_rows(X, settings.batch_size)
     if not math.isfinite(evaluate(module, objective, probe, settings.batch_size)):
         return "diverged"
-    improved = update_history(history, parts, objective.names, validation_loss, settings.tol)
+    improved = update_history(
+        history, parts, objective.names, validation_loss, settings.tol
+    )
     if improved:
         history.best_state = snapshot(module)
     if settings.verbose:

@@ -321,8 +321,13 @@ def test_denoising_beats_pca_on_noisy_digits():
     pcas = [PCA(k).fit(X_train) for k in (8, 16, 24, 32)]
     pca = max(psnr(X_test, p.inverse_transform(p.transform(X_noisy))) for p in pcas)
     dae = DenoisingAutoencoder(
-        n_components=32, noise_level=0.3, hidden_layer_sizes=(128,),
-        batch_size=32, learning_rate_init=3e-3, max_iter=30, random_state=0,
+        n_components=32,
+        noise_level=0.3,
+        hidden_layer_sizes=(128,),
+        batch_size=32,
+        learning_rate_init=3e-3,
+        max_iter=30,
+        random_state=0,
     ).fit(X_train)
     # About +1.6 dB with this budget; require a clear margin.
     assert psnr(X_test, dae.denoise(X_noisy)) > pca + 0.75

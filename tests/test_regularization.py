@@ -20,14 +20,20 @@ def X():
 
 
 def all_weights(model):
-    return np.concatenate([w.detach().cpu().numpy().ravel() for w in model._module.weights()])
+    return np.concatenate(
+        [w.detach().cpu().numpy().ravel() for w in model._module.weights()]
+    )
 
 
 def test_kl_sparsity_drives_mean_activation_to_target(X):
     plain = AutoencoderTransformer(32, activation="sigmoid", **BASE).fit(X)
     sparse = AutoencoderTransformer(
-        32, activation="sigmoid", sparsity="kl", sparsity_target=0.05,
-        sparsity_weight=0.03, **BASE,
+        32,
+        activation="sigmoid",
+        sparsity="kl",
+        sparsity_target=0.05,
+        sparsity_weight=0.03,
+        **BASE,
     ).fit(X)
     before, after = plain.transform(X).mean(), sparse.transform(X).mean()
     assert after <= 0.10
@@ -46,7 +52,9 @@ def test_kl_sparsity_on_tanh_codes_uses_mapped_activation(X):
 
 def test_l1_activity_sparsity_halves_mean_abs_code(X):
     plain = AutoencoderTransformer(8, **BASE).fit(X)
-    sparse = AutoencoderTransformer(8, sparsity="l1", sparsity_weight=0.3, **BASE).fit(X)
+    sparse = AutoencoderTransformer(8, sparsity="l1", sparsity_weight=0.3, **BASE).fit(
+        X
+    )
     assert np.abs(sparse.transform(X)).mean() <= np.abs(plain.transform(X)).mean() / 2
 
 
@@ -82,8 +90,13 @@ def test_dropout_trains_differently_but_infers_deterministically(X):
 
 def test_loss_curve_is_total_objective_and_parts_are_reported(X, capsys):
     model = AutoencoderTransformer(
-        8, activation="sigmoid", sparsity="kl", sparsity_weight=0.01, alpha=1e-4,
-        verbose=1, **{**BASE, "max_iter": 3},
+        8,
+        activation="sigmoid",
+        sparsity="kl",
+        sparsity_weight=0.01,
+        alpha=1e-4,
+        verbose=1,
+        **{**BASE, "max_iter": 3},
     ).fit(X)
     parts = model.loss_components_
     assert list(parts) == ["reconstruction", "weight_penalty", "kl_sparsity"]
@@ -92,7 +105,8 @@ def test_loss_curve_is_total_objective_and_parts_are_reported(X, capsys):
     first = capsys.readouterr().out.splitlines()[0]
     assert re.match(
         r"Iteration 1, loss = [\d.]+ \(reconstruction = [\d.]+, weight_penalty = "
-        r"[\d.]+, kl_sparsity = [\d.]+\)", first
+        r"[\d.]+, kl_sparsity = [\d.]+\)",
+        first,
     )
 
 
@@ -135,7 +149,9 @@ def test_randomized_search_over_tuples(X):
     search = RandomizedSearchCV(
         AutoencoderTransformer(max_iter=3, random_state=0),
         {"hidden_layer_sizes": [(8,), (16, 8), (32,)], "n_components": [2, 4, 8]},
-        n_iter=4, cv=2, random_state=0,
+        n_iter=4,
+        cv=2,
+        random_state=0,
     ).fit(X[:300])
     assert len(search.cv_results_["params"]) == 4
     assert isinstance(search.best_params_["hidden_layer_sizes"], tuple)

@@ -192,8 +192,12 @@ def test_streamed_early_stopping_validates_held_out_rows(digits, stream_everythi
 @pytest.mark.parametrize("rows", [None, np.arange(3, 1790, 2)])
 def test_row_stream_reads_every_row_once_per_pass(digits, rows):
     stream = _data.RowStream(
-        sparse.csr_matrix(digits), torch.float64, torch.device("cpu"), 32,
-        np.random.default_rng(0), rows,
+        sparse.csr_matrix(digits),
+        torch.float64,
+        torch.device("cpu"),
+        32,
+        np.random.default_rng(0),
+        rows,
     )
     stream.chunk_rows, stream.block_rows = 128, 50
     expected = digits if rows is None else digits[rows]
@@ -320,7 +324,10 @@ def memory_growth(tmp_path_factory):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     child = subprocess.Popen(
         [sys.executable, "-c", _CHILD, str(path)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     growth = {}
     try:

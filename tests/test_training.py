@@ -37,7 +37,9 @@ def test_affine_scaling_is_undone_at_the_output():
     scale = torch.tensor([3.0, 3.0], dtype=torch.float64)
     module = Autoencoder(2, 2, shift=shift, scale=scale, dtype=torch.float64)
     x = torch.tensor([[4.0, 1.0]], dtype=torch.float64)
-    assert torch.allclose(module.encoder[0](x), torch.tensor([[1.0, 1.0]], dtype=torch.float64))
+    assert torch.allclose(
+        module.encoder[0](x), torch.tensor([[1.0, 1.0]], dtype=torch.float64)
+    )
     assert torch.allclose(module.decoder[-1](module.encoder[0](x)), x)
 
 
@@ -45,8 +47,15 @@ def test_untrained_network_outputs_the_mean():
     # Zero biases and un-scaling at the output: a zero code decodes to shift.
     shift = torch.tensor([5.0, -1.0, 2.0], dtype=torch.float64)
     scale = torch.ones(3, dtype=torch.float64)
-    module = Autoencoder(3, 2, hidden_layer_sizes=(), activation="identity",
-                         shift=shift, scale=scale, dtype=torch.float64)
+    module = Autoencoder(
+        3,
+        2,
+        hidden_layer_sizes=(),
+        activation="identity",
+        shift=shift,
+        scale=scale,
+        dtype=torch.float64,
+    )
     module.reset_parameters(torch.Generator().manual_seed(0))
     assert torch.allclose(module.decoder(torch.zeros(1, 2, dtype=torch.float64)), shift)
 
@@ -76,16 +85,24 @@ def test_dropout_skips_the_code_layer():
     module = Autoencoder(6, 2, hidden_layer_sizes=(5,), dropout=0.3)
     kinds = [type(m).__name__ for m in (*module.encoder, *module.decoder)]
     # hidden, dropout, code (no dropout after it), hidden, dropout, output
-    assert kinds == ["HiddenLayer", "SeededDropout", "HiddenLayer", "HiddenLayer",
-                     "SeededDropout", "Linear", "Identity"]
+    assert kinds == [
+        "HiddenLayer",
+        "SeededDropout",
+        "HiddenLayer",
+        "HiddenLayer",
+        "SeededDropout",
+        "Linear",
+        "Identity",
+    ]
 
 
 def test_kl_sparsity_matches_formula_and_vanishes_at_target():
     codes = torch.tensor([[0.1, 0.5], [0.3, 0.5]], dtype=torch.float64)
     term = KLSparsity(target=0.2, weight=2.0)
     rho, rho_hat = 0.2, np.array([0.2, 0.5])
-    expected = 2.0 * np.sum(rho * np.log(rho / rho_hat)
-                            + (1 - rho) * np.log((1 - rho) / (1 - rho_hat)))
+    expected = 2.0 * np.sum(
+        rho * np.log(rho / rho_hat) + (1 - rho) * np.log((1 - rho) / (1 - rho_hat))
+    )
     assert math.isclose(term(codes, None).item(), expected, rel_tol=1e-12)
     at_target = torch.full((4, 3), 0.2, dtype=torch.float64)
     assert term(at_target, None).item() == pytest.approx(0.0, abs=1e-12)
@@ -93,7 +110,9 @@ def test_kl_sparsity_matches_formula_and_vanishes_at_target():
 
 def test_kl_sparsity_maps_tanh_codes_to_unit_interval():
     tanh_codes = torch.full((4, 3), -0.6, dtype=torch.float64)  # (a + 1) / 2 = 0.2
-    assert KLSparsity(0.2, 1.0, tanh_codes=True)(tanh_codes, None).item() == pytest.approx(0, abs=1e-12)
+    assert KLSparsity(0.2, 1.0, tanh_codes=True)(
+        tanh_codes, None
+    ).item() == pytest.approx(0, abs=1e-12)
 
 
 def test_l1_activity_is_weighted_mean_abs_code():
@@ -115,7 +134,9 @@ def test_elastic_net_penalises_weights_not_biases():
 
 def test_objective_total_is_sum_of_parts_and_mse_is_variance_normalised():
     module = small_module()
-    x = torch.randn(8, 6, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    x = torch.randn(
+        8, 6, generator=torch.Generator().manual_seed(0), dtype=torch.float64
+    )
     objective = Objective("mse", variance=4.0, terms=[L1Activity(0.3)])
     total, parts = objective(module, x, x)
     assert objective.names == ("reconstruction", "l1_sparsity")
@@ -154,8 +175,16 @@ def test_fit_loop_stops_after_n_iter_no_change():
     X, module, optimizer, objective = loop_setup()
     settings = LoopSettings(max_iter=100, batch_size=16, tol=1e9, n_iter_no_change=3)
     history = History()
-    reason = fit_loop(module, optimizer, objective, X, None, settings,
-                      torch.Generator().manual_seed(0), history)
+    reason = fit_loop(
+        module,
+        optimizer,
+        objective,
+        X,
+        None,
+        settings,
+        torch.Generator().manual_seed(0),
+        history,
+    )
     assert reason == "converged"
     # The first epoch improves on inf; then more than 3 epochs without a
     # 1e9 improvement.
@@ -166,16 +195,27 @@ def test_fit_loop_stops_after_n_iter_no_change():
 def test_fit_loop_early_stopping_restores_best_weights():
     X, module, optimizer, objective = loop_setup(n=96)
     X_train, X_val = X[:48], X[48:]
-    settings = LoopSettings(max_iter=60, batch_size=8, tol=0.0, n_iter_no_change=60,
-                            early_stopping=True)
+    settings = LoopSettings(
+        max_iter=60, batch_size=8, tol=0.0, n_iter_no_change=60, early_stopping=True
+    )
     history = History()
-    fit_loop(module, optimizer, objective, X_train, X_val, settings,
-             torch.Generator().manual_seed(0), history)
+    fit_loop(
+        module,
+        optimizer,
+        objective,
+        X_train,
+        X_val,
+        settings,
+        torch.Generator().manual_seed(0),
+        history,
+    )
     assert history.best_loss == min(history.validation_loss_curve)
     # Random data: the validation loss is not monotone, so the best epoch is
     # not the last one and restoring it is observable.
     assert history.validation_loss_curve[-1] != history.best_loss
-    assert evaluate(module, objective, X_val, 8) == pytest.approx(history.best_loss, rel=1e-12)
+    assert evaluate(module, objective, X_val, 8) == pytest.approx(
+        history.best_loss, rel=1e-12
+    )
     assert not module.training
 
 
@@ -184,9 +224,15 @@ def test_fit_loop_reports_max_iter_and_incremental():
     history = History()
     settings = LoopSettings(max_iter=2, batch_size=16, tol=0.0)
     gen = torch.Generator().manual_seed(0)
-    assert fit_loop(module, optimizer, objective, X, None, settings, gen, history) == "max_iter"
+    assert (
+        fit_loop(module, optimizer, objective, X, None, settings, gen, history)
+        == "max_iter"
+    )
     settings.incremental = True
-    assert fit_loop(module, optimizer, objective, X, None, settings, gen, history) == "incremental"
+    assert (
+        fit_loop(module, optimizer, objective, X, None, settings, gen, history)
+        == "incremental"
+    )
     assert history.n_iter == 3
 
 
@@ -203,7 +249,9 @@ def test_fit_loop_detects_divergence_and_restores_best_weights():
     reason = fit_loop(module, blow_up, objective, X, None, settings, gen, history)
     assert reason == "diverged"
     assert history.n_iter == 2
-    assert all(torch.equal(history.best_state[k], v) for k, v in module.state_dict().items())
+    assert all(
+        torch.equal(history.best_state[k], v) for k, v in module.state_dict().items()
+    )
     assert math.isfinite(evaluate(module, objective, X, 16))
 
 
@@ -211,8 +259,16 @@ def test_fit_loop_divergence_before_any_epoch_keeps_incoming_weights():
     X, module, _, objective = loop_setup()
     before = {k: v.clone() for k, v in module.state_dict().items()}
     settings = LoopSettings(max_iter=20, batch_size=16, tol=0.0)
-    reason = fit_loop(module, make_optimizer("sgd", module, 1e4), objective, X, None,
-                      settings, torch.Generator().manual_seed(0), History())
+    reason = fit_loop(
+        module,
+        make_optimizer("sgd", module, 1e4),
+        objective,
+        X,
+        None,
+        settings,
+        torch.Generator().manual_seed(0),
+        History(),
+    )
     assert reason == "diverged_at_start"
     assert all(torch.equal(before[k], v) for k, v in module.state_dict().items())
 
@@ -233,8 +289,16 @@ def test_fit_loop_keyboard_interrupt_keeps_best_weights(monkeypatch):
     monkeypatch.setattr(training, "run_epoch", interrupted)
     history = History()
     settings = LoopSettings(max_iter=10, batch_size=16, tol=0.0)
-    reason = fit_loop(module, optimizer, objective, X, None, settings,
-                      torch.Generator().manual_seed(0), history)
+    reason = fit_loop(
+        module,
+        optimizer,
+        objective,
+        X,
+        None,
+        settings,
+        torch.Generator().manual_seed(0),
+        history,
+    )
     assert reason == "interrupted"
     assert history.n_iter == 2
     best = history.best_state

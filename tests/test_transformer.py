@@ -1,4 +1,4 @@
-"""Behaviour of AutoencoderTransformer: quality floors, determinism, dtypes, stopping."""
+"""AutoencoderTransformer: quality floors, determinism, dtypes, stopping."""
 
 import random
 import re
@@ -57,8 +57,13 @@ def test_linear_autoencoder_matches_pca(digits_split):
     for k in (4, 8):
         pca = PCA(k).fit(X_train)
         ae = AutoencoderTransformer(
-            k, hidden_layer_sizes=(), activation="identity",
-            learning_rate_init=3e-3, tol=0, max_iter=400, random_state=0,
+            k,
+            hidden_layer_sizes=(),
+            activation="identity",
+            learning_rate_init=3e-3,
+            tol=0,
+            max_iter=400,
+            random_state=0,
         ).fit(X_train)
         assert test_mse(ae, X_test) <= 1.02 * test_mse(pca, X_test)
 
@@ -96,7 +101,9 @@ def test_pipeline_with_scaler_and_classifier(digits_split):
     X_train, X_test, y_train, y_test = digits_split
     pipe = make_pipeline(
         StandardScaler(),
-        AutoencoderTransformer(8, hidden_layer_sizes=(32,), max_iter=30, random_state=0),
+        AutoencoderTransformer(
+            8, hidden_layer_sizes=(32,), max_iter=30, random_state=0
+        ),
         LogisticRegression(max_iter=2000),
     ).fit(X_train, y_train)
     assert pipe.score(X_test, y_test) > 0.8
@@ -121,7 +128,9 @@ def test_fit_leaves_global_random_state_untouched():
     np_state = np.random.get_state()
     torch_state = torch.get_rng_state()
     py_state = random.getstate()
-    AutoencoderTransformer(3, **{**SMALL, "dropout": 0.3, "early_stopping": True}).fit(X)
+    AutoencoderTransformer(3, **{**SMALL, "dropout": 0.3, "early_stopping": True}).fit(
+        X
+    )
     assert torch.equal(torch.get_rng_state(), torch_state)
     assert random.getstate() == py_state
     after = np.random.get_state()
@@ -175,7 +184,9 @@ def test_fitted_attributes_and_score(digits_split):
 
 def test_loss_curve_is_variance_normalised_reconstruction_loss():
     X = load_digits().data[:300]
-    ae = AutoencoderTransformer(3, **{**SMALL, "max_iter": 1, "learning_rate_init": 1e-9}).fit(X)
+    ae = AutoencoderTransformer(
+        3, **{**SMALL, "max_iter": 1, "learning_rate_init": 1e-9}
+    ).fit(X)
     # Untrained network outputs the mean: loss is the unexplained variance, 1.
     assert ae.loss_curve_[0] == pytest.approx(1.0, abs=0.05)
     assert ae.loss_components_ == {"reconstruction": ae.loss_curve_}
@@ -186,8 +197,11 @@ def test_feature_names_and_pandas_output():
     X = pd.DataFrame(load_digits().data[:100]).add_prefix("pixel")
     ae = AutoencoderTransformer(3, **SMALL).set_output(transform="pandas").fit(X)
     out = ae.transform(X)
-    assert list(out.columns) == ["autoencodertransformer0", "autoencodertransformer1",
-                                 "autoencodertransformer2"]
+    assert list(out.columns) == [
+        "autoencodertransformer0",
+        "autoencodertransformer1",
+        "autoencodertransformer2",
+    ]
     assert list(ae.feature_names_in_) == list(X.columns)
     assert out.index.equals(X.index)
 
@@ -213,7 +227,9 @@ def test_more_rows_than_batch_size_not_needed():
 
 def test_bce_with_sigmoid_output_stays_in_unit_interval():
     X = load_digits().data[:200] / 16.0
-    ae = AutoencoderTransformer(4, **SMALL, loss="bce", output_activation="sigmoid").fit(X)
+    ae = AutoencoderTransformer(
+        4, **SMALL, loss="bce", output_activation="sigmoid"
+    ).fit(X)
     R = ae.reconstruct(X)
     assert R.min() >= 0 and R.max() <= 1
     assert ae.loss_curve_[-1] < ae.loss_curve_[0]
@@ -231,7 +247,9 @@ def test_every_solver_trains(solver):
 )
 def test_every_activation_trains(activation):
     X = load_digits().data[:300]
-    ae = AutoencoderTransformer(4, **{**SMALL, "max_iter": 8}, activation=activation).fit(X)
+    ae = AutoencoderTransformer(
+        4, **{**SMALL, "max_iter": 8}, activation=activation
+    ).fit(X)
     assert ae.loss_curve_[-1] < ae.loss_curve_[0]
 
 
@@ -257,8 +275,9 @@ def test_stops_after_n_iter_no_change_without_warning():
     X = load_digits().data[:200]
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
-        ae = AutoencoderTransformer(2, **{**SMALL, "max_iter": 50}, tol=1e9,
-                                    n_iter_no_change=3).fit(X)
+        ae = AutoencoderTransformer(
+            2, **{**SMALL, "max_iter": 50}, tol=1e9, n_iter_no_change=3
+        ).fit(X)
     assert ae.n_iter_ == 5
 
 
@@ -270,8 +289,9 @@ def test_convergence_warning_at_max_iter():
 
 def test_early_stopping_monitors_validation_reconstruction_loss():
     X = load_digits().data[:400]
-    ae = AutoencoderTransformer(3, **{**SMALL, "max_iter": 15}, early_stopping=True,
-                                validation_fraction=0.2).fit(X)
+    ae = AutoencoderTransformer(
+        3, **{**SMALL, "max_iter": 15}, early_stopping=True, validation_fraction=0.2
+    ).fit(X)
     assert len(ae.validation_loss_curve_) == ae.n_iter_ == len(ae.loss_curve_)
     assert ae.best_loss_ == min(ae.validation_loss_curve_)
 
@@ -327,8 +347,10 @@ def test_verbose_prints_one_line_per_epoch(capsys):
     ae = AutoencoderTransformer(2, **SMALL, verbose=1, early_stopping=True).fit(X)
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == ae.n_iter_
-    pattern = (r"Iteration 1, loss = [\d.]+, validation reconstruction loss = [\d.]+,"
-               r" [\d.]+ s")
+    pattern = (
+        r"Iteration 1, loss = [\d.]+, validation reconstruction loss = [\d.]+,"
+        r" [\d.]+ s"
+    )
     assert re.fullmatch(pattern, lines[0])
 
 
@@ -342,7 +364,9 @@ def test_verbose_2_without_tqdm_prints_batch_progress(capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "tqdm", None)
     monkeypatch.setitem(sys.modules, "tqdm.auto", None)
     X = load_digits().data[:100]
-    AutoencoderTransformer(2, **{**SMALL, "max_iter": 1}, batch_size=10, verbose=2).fit(X)
+    AutoencoderTransformer(2, **{**SMALL, "max_iter": 1}, batch_size=10, verbose=2).fit(
+        X
+    )
     out = capsys.readouterr().out
     assert "batch 10/10" in out and "batch 1/10" in out
     assert "Iteration 1" in out
