@@ -1,7 +1,7 @@
 """skae's main job: its three estimators against scikit-learn's baselines.
 
 Run with ``python examples/demo.py``. Everything uses the digits data, which
-ships with scikit-learn, and runs offline on a laptop CPU in about a minute:
+ships with scikit-learn, and runs offline on a laptop CPU in under a minute:
 
 1. dimensionality reduction: PCA vs linear and non-linear autoencoders
    (test reconstruction error, accuracy of a linear classifier on the codes);

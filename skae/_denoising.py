@@ -196,7 +196,7 @@ class DenoisingAutoencoder(AutoencoderTransformer):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Data to clean up.
 
         Returns

@@ -270,7 +270,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data, outliers included.
 
         y : Ignored
@@ -338,7 +338,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             A chunk of training data.
 
         y : Ignored
@@ -410,7 +410,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Data to score.
 
         Returns
@@ -425,7 +425,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Data to label.
 
         Returns
@@ -447,7 +447,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Data to reconstruct.
 
         per_feature : bool, default=False
@@ -455,7 +455,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
 
         Returns
         -------
-        errors : ndarray of shape (n_samples,) or (n_samples, n_features_in_)
+        errors : ndarray of shape (n_samples,) or (n_samples, `n_features_in_`)
             ``(reconstruct(X) - X) ** 2`` in float64, or its row means, which
             equal ``-score_samples(X)``.
         """
