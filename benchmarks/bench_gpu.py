@@ -71,6 +71,15 @@ def sync(device):
         torch.cuda.synchronize(device)
 
 
+def step(net, optimizer, batch):
+    """One Adam step of the plain loops; returns the detached loss."""
+    loss = nn.functional.mse_loss(net(batch), batch)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return loss.detach()
+
+
 def loop_dataloader(X, batch_size, epochs, device):
     net = make_network(X.shape[1], device)
     optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
@@ -82,11 +91,7 @@ def loop_dataloader(X, batch_size, epochs, device):
         total = torch.zeros((), device=device)
         for (batch,) in loader:
             batch = batch.to(device, non_blocking=True)
-            loss = nn.functional.mse_loss(net(batch), batch)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            total += loss.detach()
+            total += step(net, optimizer, batch)
         total.item()
 
 
@@ -100,11 +105,7 @@ def loop_resident(X, batch_size, epochs, device, fused=False):
         total = torch.zeros((), device=device)
         for start in range(0, len(data), batch_size):
             batch = data[order[start : start + batch_size]]
-            loss = nn.functional.mse_loss(net(batch), batch)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            total += loss.detach()
+            total += step(net, optimizer, batch)
         total.item()
 
 
