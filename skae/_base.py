@@ -1,11 +1,17 @@
-"""The shared base of skae's estimators: parameters, validation, fitting, inference."""
+"""The shared base of skae's estimators: fitting and inference.
+
+An estimator derives a network recipe and an objective from its parameters,
+hands a training run to ``_training.fit_loop`` and publishes what came back
+as fitted attributes. The torch objects are built from plain descriptions
+by ``_recipe``; parameters and their checks live in ``_params``.
+"""
 
 # Authors: The skae developers
 # SPDX-License-Identifier: BSD-3-Clause
 
 import math
 import warnings
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 import torch
@@ -15,25 +21,30 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._data import (
+    ColumnSummary,
     RowStream,
     batched_apply,
-    column_stats,
     dense_nbytes,
     inference_batch_size,
     network_dtype,
     resident_budget,
     resolve_device,
     to_tensor,
-    value_range,
 )
 from ._memory import memory_guard
-from ._modules import ACTIVATIONS, Autoencoder
-from ._objective import Objective
+from ._params import PARAMETER_CONSTRAINTS, check_settings, hidden_sizes
 from ._penalties import ElasticNet, KLSparsity, L1Activity
-from ._persistence import plain_state, restore_state
-from ._sklearn_compat import Interval, StrOptions, _fit_context
+from ._persistence import dump_state, load_state
+from ._recipe import (
+    Network,
+    NetworkRecipe,
+    build_network,
+    build_objective,
+    build_optimizer,
+)
+from ._sklearn_compat import _fit_context
 from ._threads import shared_threads
-from ._training import SOLVERS, History, LoopSettings, fit_loop, make_optimizer
+from ._training import LoopSettings, Run, StopReason, Validation, fit_loop
 
 FLOAT_DTYPES = (np.float64, np.float32)
 # MLPRegressor's batch_size='auto' rule: min(200, n_samples).
@@ -76,42 +87,25 @@ def _check_finite_output(out, X):
 class _BaseAutoencoder(BaseEstimator):
     """Base class of skae's estimators; not for direct use.
 
-    Subclasses add mixins and override small hooks (:meth:`_corruption`),
-    never the training loop.
+    Subclasses add mixins and parameters and override these hooks, never
+    the training loop:
+
+    - ``_check_settings(X, summary)``: raise for parameter values that are
+      invalid together or for ``X``; changes nothing.
+    - ``_network_recipe(n_features, dtype)`` and ``_objective_terms()``:
+      the network and the penalty terms the parameters describe.
+    - ``_observe_data(summary, fresh)``: record what the estimator keeps of
+      the training data's column statistics (the denoiser's clipping
+      range); ``fresh`` when the network was just initialised.
+    - ``_corruption()``: how a training batch's input is made from the clean
+      batch (the denoiser), or None.
+    - ``_fit_full(X)``: the work of ``fit`` after validation; one training
+      run by default (the outlier detector trains several rounds).
+    - ``_warn_on_stop(reason, incremental)``: the warnings for how training
+      stopped.
     """
 
-    _parameter_constraints: dict = {
-        "n_components": [Interval(Integral, 1, None, closed="left")],
-        "hidden_layer_sizes": [
-            "array-like",
-            Interval(Integral, 1, None, closed="left"),
-        ],
-        "activation": [StrOptions(set(ACTIVATIONS))],
-        "output_activation": [StrOptions({"identity", "sigmoid"})],
-        "loss": [StrOptions({"mse", "bce"})],
-        "solver": [StrOptions(set(SOLVERS))],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-        "batch_size": [
-            StrOptions({"auto"}),
-            Interval(Integral, 1, None, closed="left"),
-        ],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "shuffle": ["boolean"],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
-        "sparsity": [StrOptions({"kl", "l1"}), None],
-        "sparsity_target": [Interval(Real, 0, 1, closed="neither")],
-        "sparsity_weight": [Interval(Real, 0, None, closed="left")],
-        "warm_start": ["boolean"],
-        "verbose": ["verbose"],
-        "random_state": ["random_state"],
-        "device": [str, torch.device],
-    }
+    _parameter_constraints: dict = dict(PARAMETER_CONSTRAINTS)
 
     def __init__(
         self,
@@ -196,7 +190,7 @@ class _BaseAutoencoder(BaseEstimator):
             accept_sparse=_ACCEPT_SPARSE,
             ensure_min_samples=2,
         )
-        self._fit(X)
+        self._fit_full(X)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -226,43 +220,62 @@ class _BaseAutoencoder(BaseEstimator):
                 "partial_fit does not support early_stopping=True: there is no "
                 "held-out set across calls. Use fit, or set early_stopping=False."
             )
-        first_call = not hasattr(self, "_module")
+        first_call = not hasattr(self, "_network")
         X = validate_data(
             self, X, dtype=FLOAT_DTYPES, accept_sparse=_ACCEPT_SPARSE, reset=first_call
         )
         self._fit(X, incremental=True)
         return self
 
+    def _fit_full(self, X):
+        self._fit(X)
+
     def _fit(self, X, incremental=False):
         """Train on validated ``X``: afresh, warm, or one epoch (``incremental``).
 
-        Returns the training loop's stop reason (see ``_training.fit_loop``).
+        Returns the training loop's :class:`~skae._training.StopReason`.
         """
-        self._check_settings(X)
+        summary = ColumnSummary(X)
+        self._check_settings(X, summary)
         device = resolve_device(self.device)
-        fresh = not hasattr(self, "_module") or not (incremental or self.warm_start)
+        fresh = not hasattr(self, "_network") or not (incremental or self.warm_start)
         if fresh:
-            self._initialize(X, device)
+            self._initialize(X, summary, device)
         else:
-            self._check_same_architecture(X)
-        if not incremental or getattr(self, "_optimizer", None) is None:
-            self._module.to(device)
-            self._optimizer = self._make_optimizer()
+            self._check_same_network(X)
+        self._observe_data(summary, fresh)
+        network = self._network
+        if not incremental or network.optimizer is None:
+            network.module.to(device)
+            network.optimizer = self._build_optimizer(network.module)
         with memory_guard(f"training on {device}", self._training_advice(X)):
-            reason = self._run_loop(X, incremental)
-        if reason.startswith("diverged"):
+            reason, settings = self._train(X, incremental)
+        if reason.diverged:
             # Its moments saw the non-finite step: later calls start afresh.
-            self._optimizer = None
-        self._publish_history()
-        self._warn_on_stop(reason, incremental, fresh)
+            network.optimizer = None
+        self._publish(settings, device)
+        if reason is StopReason.DIVERGED_AT_START and (
+            fresh or network.history.n_iter == 0
+        ):
+            self._unpublish()
+            raise ValueError(
+                "Training diverged before any epoch gave usable weights: the "
+                "loss or the weights became NaN or infinite. Lower "
+                f"learning_rate_init (now {self.learning_rate_init:g}), or scale "
+                "the data."
+            )
+        self._warn_on_stop(reason, incremental)
         return reason
 
-    def _run_loop(self, X, incremental):
-        param = next(self._module.parameters())
+    def _train(self, X, incremental):
+        """One training run on ``X``; returns its stop reason and settings."""
+        network = self._network
+        param = next(network.module.parameters())
         dtype, device = param.dtype, param.device
-        history = self._history
         generator = torch.Generator(device=device)
-        generator.manual_seed(_derived_seed(self._seed, _TRAIN_STREAM, history.n_iter))
+        generator.manual_seed(
+            _derived_seed(self._seed, _TRAIN_STREAM, network.history.n_iter)
+        )
         train_rows, val_rows = self._split_rows(X.shape[0], incremental)
         n_train = X.shape[0] if train_rows is None else len(train_rows)
         settings = LoopSettings(
@@ -275,44 +288,44 @@ class _BaseAutoencoder(BaseEstimator):
             verbose=int(self.verbose),
             incremental=incremental,
         )
-        train, val, X_train = self._loop_data(
+        train, val = self._loop_data(
             X, train_rows, val_rows, dtype, device, settings.batch_size
         )
-        corrupt = self._corruption(X_train)
-        self._module.set_generator(generator)
+        corrupt = self._corruption()
+        run = Run(
+            network.module,
+            network.optimizer,
+            self._build_objective(),
+            settings,
+            generator,
+            network.history,
+            corrupt,
+            self._validation(val, corrupt),
+        )
+        network.module.set_generator(generator)
         try:
             with shared_threads():
-                return fit_loop(
-                    self._module,
-                    self._optimizer,
-                    self._build_objective(),
-                    train,
-                    val,
-                    settings,
-                    generator,
-                    history,
-                    corrupt,
-                    validation_seed=self._validation_seed(val, corrupt),
-                )
+                return fit_loop(run, train), settings
         finally:
-            self._module.set_generator(None)
+            network.module.set_generator(None)
             # Whatever ends the loop (an error too), inference needs eval mode.
-            self._module.eval()
+            network.module.eval()
 
-    def _validation_seed(self, val, corrupt):
-        """Seed of the validation rows' corruption (None: validate on them clean).
+    def _validation(self, val, corrupt):
+        """The run's validation rows, or None without early stopping.
 
         With a corruption hook the model is validated on what it is trained
-        for, undoing corruption. The loop reseeds the corruption at every
-        validation pass, so every epoch is judged on the same inputs, whether
-        the validation rows are resident or streamed.
+        for, undoing corruption, from one seed, so every epoch is judged on
+        the same inputs whether the validation rows are resident or streamed.
         """
-        if val is None or corrupt is None:
+        if val is None:
             return None
-        return _derived_seed(self._seed, _VALIDATION_NOISE_STREAM)
+        if corrupt is None:
+            return Validation(val)
+        return Validation(val, _derived_seed(self._seed, _VALIDATION_NOISE_STREAM))
 
     def _loop_data(self, X, train_rows, val_rows, dtype, device, batch_size):
-        """The loop's training and validation data, and the host training rows.
+        """The loop's training and validation data.
 
         Data whose dense size in the network's dtype fits the device's budget
         (256 MiB of host memory on the CPU, half the free memory of a CUDA
@@ -324,22 +337,21 @@ class _BaseAutoencoder(BaseEstimator):
         if dense_nbytes(X, dtype) <= resident_budget(device):
             X_train = X if train_rows is None else X[train_rows]
             val = None if val_rows is None else to_tensor(X[val_rows], dtype, device)
-            return to_tensor(X_train, dtype, device), val, X_train
-        seed = _derived_seed(self._seed, _BLOCK_STREAM, self._history.n_iter)
+            return to_tensor(X_train, dtype, device), val
+        seed = _derived_seed(self._seed, _BLOCK_STREAM, self._network.history.n_iter)
         rng = np.random.default_rng(seed)
         val = None
         if val_rows is not None:
             val = RowStream(X, dtype, device, batch_size, rng, val_rows)
-        return RowStream(X, dtype, device, batch_size, rng, train_rows), val, X
+        return RowStream(X, dtype, device, batch_size, rng, train_rows), val
 
-    def _initialize(self, X, device):
+    def _initialize(self, X, summary, device):
         # Unfitted until this fit succeeds: a failure part-way must not pair
         # the previous fit's encoder_ with a new network.
-        self.__dict__.pop("encoder_", None)
-        self.__dict__.pop("decoder_", None)
+        self._unpublish()
         rng = check_random_state(self.random_state)
         self._seed = int(rng.randint(np.iinfo(np.int32).max))
-        mean, variance = column_stats(X)
+        mean, variance = summary.mean, summary.mean_variance
         if not (np.isfinite(mean).all() and math.isfinite(variance)):
             raise ValueError(
                 "X holds values too large to standardise: their variance "
@@ -349,17 +361,7 @@ class _BaseAutoencoder(BaseEstimator):
         # Variance-normalised MSE needs a positive, finite divisor; constant
         # data falls back to the raw squared error.
         self._variance = variance if 0 < variance < math.inf else 1.0
-        self._architecture = self._current_architecture(X)
-        with memory_guard("building the network", self._network_advice()):
-            self._module = self._build_module(
-                X.shape[1], mean, network_dtype(X.dtype, device)
-            )
-        init = torch.Generator().manual_seed(_derived_seed(self._seed, _INIT_STREAM))
-        self._module.reset_parameters(init)
-        self._history = History()
-        self._optimizer = None
-
-    def _build_module(self, n_features, mean, dtype):
+        recipe = self._network_recipe(X.shape[1], network_dtype(X.dtype, device))
         # Centre each feature and divide by one global scale: a rotation-
         # and scale-equivariant change of units, so the MSE objective (and
         # hence the linear autoencoder's optimum, PCA's subspace) is unchanged
@@ -367,50 +369,58 @@ class _BaseAutoencoder(BaseEstimator):
         # for an identity output; a sigmoid output predicts [0, 1] data
         # directly, but its encoder still gains from standardised inputs
         # (digits in [0, 1], sigmoid output: ~20% lower test error).
-        shift = torch.as_tensor(mean)
-        scale = torch.full(
-            (n_features,), math.sqrt(self._variance), dtype=torch.float64
-        )
-        return Autoencoder(
-            n_features,
-            self.n_components,
-            hidden_layer_sizes=self._hidden_sizes(),
+        scale = np.full(X.shape[1], math.sqrt(self._variance))
+        with memory_guard("building the network", self._network_advice(recipe)):
+            module = build_network(recipe, shift=mean, scale=scale)
+        init = torch.Generator().manual_seed(_derived_seed(self._seed, _INIT_STREAM))
+        module.reset_parameters(init)
+        self._network = Network(recipe, module)
+
+    def _network_recipe(self, n_features, dtype):
+        """The :class:`~skae._recipe.NetworkRecipe` the parameters describe."""
+        return NetworkRecipe(
+            n_features=n_features,
+            n_components=self.n_components,
+            hidden_layer_sizes=tuple(hidden_sizes(self.hidden_layer_sizes)),
             activation=self.activation,
             output_activation=self.output_activation,
             dropout=self.dropout,
-            shift=shift,
-            scale=scale,
-            dtype=dtype,
+            dtype=str(dtype).removeprefix("torch."),
         )
 
-    def _make_optimizer(self):
-        decay = 0.0
-        if self.solver == "adamw":
-            decay = self.alpha * (1.0 - self.l1_ratio)
-        return make_optimizer(self.solver, self._module, self.learning_rate_init, decay)
-
-    def _build_objective(self):
+    def _objective_terms(self):
+        """The penalty terms the parameters ask for, in reporting order."""
         terms = []
-        l1_ratio = 1.0 if self.solver == "adamw" else self.l1_ratio
-        alpha = self.alpha * (self.l1_ratio if self.solver == "adamw" else 1.0)
+        adamw = self.solver == "adamw"
+        # AdamW applies the L2 part as decoupled decay (_build_optimizer).
+        alpha = self.alpha * (self.l1_ratio if adamw else 1.0)
         if alpha > 0:
-            terms.append(ElasticNet(alpha, l1_ratio))
+            terms.append(ElasticNet(alpha, 1.0 if adamw else self.l1_ratio))
         if self.sparsity == "kl":
             tanh = self.activation == "tanh"
             terms.append(KLSparsity(self.sparsity_target, self.sparsity_weight, tanh))
         elif self.sparsity == "l1":
             terms.append(L1Activity(self.sparsity_weight))
-        variance = self._variance if self.loss == "mse" else 1.0
-        return Objective(self.loss, variance, terms)
+        return terms
 
-    def _corruption(self, X):
+    def _build_objective(self):
+        variance = self._variance if self.loss == "mse" else 1.0
+        return build_objective(self.loss, variance, self._objective_terms())
+
+    def _build_optimizer(self, module):
+        decay = 0.0
+        if self.solver == "adamw":
+            decay = self.alpha * (1.0 - self.l1_ratio)
+        return build_optimizer(self.solver, module, self.learning_rate_init, decay)
+
+    def _observe_data(self, summary, fresh):
+        """Record what the estimator keeps of the data's column statistics."""
+
+    def _corruption(self):
         """The hook making a training batch's input from the clean batch.
 
         Returns ``None`` (inputs are the clean batch) or a callable
         ``corrupt(batch, generator) -> tensor``; see the denoising autoencoder.
-        ``X`` is the host training data: an ndarray (possibly a memmap) or a
-        CSR matrix; for streamed data it is the whole array, validation rows
-        included, so read it in chunks (see ``_data.column_stats``).
         """
         return None
 
@@ -439,9 +449,8 @@ class _BaseAutoencoder(BaseEstimator):
             return f"{advice}."
         return f"{advice}; the training data alone take {nbytes / 2**20:.0f} MiB."
 
-    def _network_advice(self):
-        n_features = self._architecture["n_features"]
-        widths = [n_features, *self._hidden_sizes(), self.n_components]
+    def _network_advice(self, recipe):
+        widths = [recipe.n_features, *recipe.hidden_layer_sizes, recipe.n_components]
         n_weights = 2 * sum(a * b for a, b in zip(widths[:-1], widths[1:]))
         return (
             f"The network has about {n_weights:.3g} weights (hidden_layer_sizes="
@@ -454,77 +463,25 @@ class _BaseAutoencoder(BaseEstimator):
             return min(_AUTO_BATCH_SIZE, n_samples)
         return min(self.batch_size, n_samples)
 
-    # ------------------------------------------------------------------
-    # Checks that need more than one parameter, or the data
+    def _check_settings(self, X, summary):
+        check_settings(self, X, summary)
 
-    def _hidden_sizes(self):
-        sizes = self.hidden_layer_sizes
-        return [sizes] if isinstance(sizes, Integral) else list(sizes)
-
-    def _check_settings(self, X):
-        sizes = self._hidden_sizes()
-        if not all(
-            isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in sizes
-        ):
-            raise ValueError(
-                "hidden_layer_sizes must hold positive integers (layer widths); "
-                f"got {self.hidden_layer_sizes!r}."
-            )
-        if self.loss == "bce" and self.output_activation != "sigmoid":
-            raise ValueError(
-                "loss='bce' needs output_activation='sigmoid': the binary "
-                "cross-entropy compares probabilities in (0, 1)."
-            )
-        if self.output_activation == "sigmoid":
-            self._check_unit_range(X)
-        if self.sparsity == "kl" and self.activation not in ("sigmoid", "tanh"):
-            raise ValueError(
-                "sparsity='kl' compares the mean code activation with "
-                "sparsity_target, a rate in (0, 1), so it needs codes in a "
-                "bounded range: use activation='sigmoid' or 'tanh' (got "
-                f"activation={self.activation!r}), or sparsity='l1'."
-            )
-        if self.early_stopping and X.shape[0] < 2:
-            raise ValueError(
-                "early_stopping=True needs at least 2 samples: one to train on "
-                f"and one to validate on; got {X.shape[0]}."
-            )
-
-    def _check_unit_range(self, X):
-        lo, hi = value_range(X)
-        if lo < 0 or hi > 1:
-            what = "loss='bce'" if self.loss == "bce" else "output_activation='sigmoid'"
-            raise ValueError(
-                f"{what} needs X in [0, 1], but X ranges over [{lo:g}, {hi:g}]. "
-                "Scale it first (e.g. MinMaxScaler) or use "
-                "output_activation='identity' with loss='mse'."
-            )
-
-    def _current_architecture(self, X):
-        return dict(
-            n_features=X.shape[1],
-            n_components=self.n_components,
-            hidden_layer_sizes=tuple(self._hidden_sizes()),
-            activation=self.activation,
-            output_activation=self.output_activation,
-            dropout=self.dropout,
-        )
-
-    def _check_same_architecture(self, X):
-        current = self._current_architecture(X)
-        changed = [k for k, v in current.items() if self._architecture[k] != v]
+    def _check_same_network(self, X):
+        fitted = self._network.recipe
+        current = self._network_recipe(X.shape[1], fitted.torch_dtype)
+        changed = current.changes_from(fitted)
         if changed:
             raise ValueError(
                 "Cannot continue training (warm_start or partial_fit) after "
-                f"changing {', '.join(changed)}: the fitted network has "
-                f"{self._architecture}. Set warm_start=False to start afresh."
+                f"changing {', '.join(changed)}: the fitted network is "
+                f"{fitted}. Set warm_start=False to start afresh."
             )
 
     # ------------------------------------------------------------------
     # After the loop
 
-    def _publish_history(self):
-        history = self._history
+    def _publish(self, settings, device):
+        history = self._network.history
         self.n_iter_ = history.n_iter
         self.loss_curve_ = list(history.loss_curve)
         self.loss_components_ = {k: list(v) for k, v in history.components.items()}
@@ -532,38 +489,36 @@ class _BaseAutoencoder(BaseEstimator):
             list(history.validation_loss_curve) if self.early_stopping else None
         )
         self.best_loss_ = history.best_loss
-        self.encoder_ = self._module.encoder.eval()
-        self.decoder_ = self._module.decoder.eval()
+        self.batch_size_ = settings.batch_size
+        self.device_ = str(device)
+        self.encoder_ = self._network.module.encoder.eval()
+        self.decoder_ = self._network.module.decoder.eval()
 
-    def _warn_on_stop(self, reason, incremental, fresh=True):
-        if reason == "diverged_at_start" and (fresh or self._history.n_iter == 0):
-            del self.encoder_, self.decoder_
-            raise ValueError(
-                "Training diverged before any epoch gave usable weights: the "
-                "loss or the weights became NaN or infinite. Lower "
-                f"learning_rate_init (now {self.learning_rate_init:g}), or scale "
-                "the data."
-            )
-        if reason == "diverged_at_start":
+    def _unpublish(self):
+        for name in ("encoder_", "decoder_"):
+            self.__dict__.pop(name, None)
+
+    def _warn_on_stop(self, reason, incremental):
+        if reason is StopReason.DIVERGED_AT_START:
             warnings.warn(
                 "Training diverged (the loss or the weights became NaN or "
                 "infinite); the weights from before this call were kept. Lower "
                 "learning_rate_init to train further.",
                 ConvergenceWarning,
             )
-        elif reason == "diverged":
+        elif reason is StopReason.DIVERGED:
             warnings.warn(
                 "Training diverged (the loss or the weights became NaN or "
                 "infinite); the weights of the best epoch were restored after "
                 f"{self.n_iter_} epochs. Lower learning_rate_init to train further.",
                 ConvergenceWarning,
             )
-        elif reason == "interrupted":
+        elif reason is StopReason.INTERRUPTED:
             warnings.warn(
                 "Training interrupted by user; the best weights so far are kept.",
                 UserWarning,
             )
-        elif reason == "max_iter" and not incremental:
+        elif reason is StopReason.MAX_ITER and not incremental:
             warnings.warn(
                 f"Maximum iterations ({self.max_iter}) reached and the "
                 "optimization hasn't converged yet.",
@@ -578,7 +533,7 @@ class _BaseAutoencoder(BaseEstimator):
 
     @property
     def _n_features_out(self):
-        return self.encoder_[-1][0].out_features
+        return self._network.recipe.n_components
 
     def _validate_fitted(self, X):
         check_is_fitted(self)
@@ -588,9 +543,10 @@ class _BaseAutoencoder(BaseEstimator):
 
     def _apply(self, fn, X, out_dtype=None):
         """``fn`` (tensor batch -> tensor) over ``X`` in bounded-memory batches."""
-        param = next(self._module.parameters())
+        module = self._network.module
+        param = next(module.parameters())
         widest = max(
-            m.weight.shape[0] for m in self._module.modules() if hasattr(m, "weight")
+            m.weight.shape[0] for m in module.modules() if hasattr(m, "weight")
         )
         advice = "Free memory on the device, or pass fewer rows per call."
         with (
@@ -621,7 +577,7 @@ class _BaseAutoencoder(BaseEstimator):
             Reconstructions, in the dtype of ``X``.
         """
         X = self._validate_fitted(X)
-        return self._apply(lambda b: self._module(b)[0], X)
+        return self._apply(lambda b: self._network.module(b).reconstruction, X)
 
     def deep_features(self, X, layer):
         """Activations of any hidden layer (H2O's ``deepfeatures``).
@@ -631,12 +587,13 @@ class _BaseAutoencoder(BaseEstimator):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input data.
 
-        layer : int
+        layer : int or 'code'
             Index of the hidden layer, in forward order: ``0`` to
             ``len(hidden_layer_sizes) - 1`` are the encoder's layers,
             ``len(hidden_layer_sizes)`` is the code layer (the same as the
             codes), and the decoder's hidden layers follow. Negative indices
-            count from the last hidden layer.
+            count from the last hidden layer. ``'code'`` is the code layer,
+            whatever the depth.
 
         Returns
         -------
@@ -645,14 +602,17 @@ class _BaseAutoencoder(BaseEstimator):
             dtype of ``X``.
         """
         X = self._validate_fitted(X)
-        hidden = self._module.hidden_layers()
+        module = self._network.module
+        hidden = module.hidden_layers()
+        if layer == "code":
+            layer = module.code_layer_index()
         if isinstance(layer, bool) or not isinstance(layer, Integral):
-            raise TypeError(f"layer must be an int; got {layer!r}.")
+            raise TypeError(f"layer must be an int or 'code'; got {layer!r}.")
         if not -len(hidden) <= layer < len(hidden):
             raise ValueError(
                 f"layer={layer} is out of range: this network has {len(hidden)} "
                 f"hidden layers (indices 0 to {len(hidden) - 1}, the code layer "
-                f"is {len(hidden) // 2})."
+                f"is {module.code_layer_index()})."
             )
         modules = [*self.encoder_, *self.decoder_]
         end = next(i for i, m in enumerate(modules) if m is hidden[layer])
@@ -682,9 +642,10 @@ class _BaseAutoencoder(BaseEstimator):
 
         Reduced batch by batch, so row means need memory for one batch only.
         """
+        module = self._network.module
 
         def squared_error(batch):
-            error = (self._module(batch)[0].double() - batch.double()).square()
+            error = (module(batch).reconstruction.double() - batch.double()).square()
             return error if per_feature else error.mean(dim=1)
 
         return self._apply(squared_error, X, out_dtype=np.float64)
@@ -694,10 +655,24 @@ class _BaseAutoencoder(BaseEstimator):
     # objects), so that pickles load anywhere and skops can trust them.
 
     def __getstate__(self):
-        return plain_state(super().__getstate__())
+        # A copy: BaseEstimator's state can be the live __dict__ itself.
+        state = dict(super().__getstate__())
+        network = state.pop("_network", None)
+        published = state.pop("encoder_", None) is not None
+        state.pop("decoder_", None)
+        if network is not None:
+            state["_skae_published"] = published
+        return dump_state(state, network)
 
     def __setstate__(self, state):
-        restore_state(self, state, super().__setstate__)
+        attributes, network = load_state(state, type(self).__name__)
+        published = attributes.pop("_skae_published", False)
+        super().__setstate__(attributes)
+        if network is not None:
+            self._network = network
+            if published:
+                self.encoder_ = network.module.encoder
+                self.decoder_ = network.module.decoder
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -10,6 +10,7 @@ form. Nothing here knows about scikit-learn.
 # SPDX-License-Identifier: BSD-3-Clause
 
 from concurrent.futures import ThreadPoolExecutor
+from functools import cached_property
 
 import numpy as np
 import torch
@@ -110,10 +111,6 @@ def _row_slices(n_rows, chunk_rows):
 
 def _rows_per_chunk(row_bytes, chunk_bytes):
     return max(1, chunk_bytes // max(1, row_bytes))
-
-
-def _numpy_dtype(dtype):
-    return torch.empty((), dtype=dtype).numpy().dtype
 
 
 def _row_bytes(n_features, dtype):
@@ -287,22 +284,61 @@ def _stats_rows(n_features):
     return min(_STATS_CHUNK_ROWS, max(1, _STATS_CHUNK_ELEMENTS // max(1, n_features)))
 
 
-def column_stats(X):
-    """Column means and the mean column variance of ``X``, in float64.
+class ColumnSummary:
+    """Per-column mean, variance, minimum and maximum of ``X``, in float64.
 
-    One pass over row chunks, merging each chunk's mean and sum of squared
-    deviations (Chan et al.), so that float32 data of any size (or sparse
-    data) needs no float64 (or dense) copy, and huge magnitudes do not
-    overflow. Sparse rows are densified a chunk at a time, so a CSR matrix
-    gives the same statistics, bit for bit, as its dense twin.
+    Computed on first use, in one pass over row chunks that merges each
+    chunk's mean and sum of squared deviations (Chan et al.), so that
+    float32 data of any size (or sparse data) needs no float64 (or dense)
+    copy, and huge magnitudes do not overflow. Sparse rows are densified a
+    chunk at a time, so a CSR matrix gives the same statistics, bit for
+    bit, as its dense twin (implicit zeros count in its range).
     """
-    n, mean, m2 = 0, np.zeros(X.shape[1]), np.zeros(X.shape[1])
-    # Overflow yields inf, which callers check for and report; a NumPy
-    # warning on top would only be noise.
-    with np.errstate(over="ignore", invalid="ignore"):
-        for chunk in _row_slices(X.shape[0], _stats_rows(X.shape[1])):
-            n, mean, m2 = _merge_chunk(dense_rows(X, chunk), n, mean, m2)
-        return mean, float(np.mean(m2 / n))
+
+    def __init__(self, X):
+        self._X = X
+
+    @cached_property
+    def _values(self):
+        X = self._X
+        n, mean, m2 = 0, np.zeros(X.shape[1]), np.zeros(X.shape[1])
+        low = np.full(X.shape[1], np.inf)
+        high = np.full(X.shape[1], -np.inf)
+        # Overflow yields inf, which callers check for and report; a NumPy
+        # warning on top would only be noise.
+        with np.errstate(over="ignore", invalid="ignore"):
+            for chunk in _row_slices(X.shape[0], _stats_rows(X.shape[1])):
+                rows = dense_rows(X, chunk)
+                n, mean, m2 = _merge_chunk(rows, n, mean, m2)
+                np.minimum(low, rows.min(axis=0), out=low)
+                np.maximum(high, rows.max(axis=0), out=high)
+            return mean, m2 / n, low, high
+
+    @property
+    def mean(self):
+        """Column means."""
+        return self._values[0]
+
+    @property
+    def variance(self):
+        """Column variances (population, ``ddof=0``)."""
+        return self._values[1]
+
+    @property
+    def mean_variance(self):
+        """The mean of the column variances, as a float."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return float(np.mean(self.variance))
+
+    @property
+    def min(self):
+        """Column minima."""
+        return self._values[2]
+
+    @property
+    def max(self):
+        """Column maxima."""
+        return self._values[3]
 
 
 def _merge_chunk(rows, n, mean, m2):
@@ -316,26 +352,6 @@ def _merge_chunk(rows, n, mean, m2):
     mean = mean + delta * (k / total)
     m2 = m2 + np.einsum("ij,ij->j", centred, centred) + delta**2 * (n * k / total)
     return total, mean, m2
-
-
-def column_range(X):
-    """Per-column minimum and maximum of ``X`` in float64, a chunk of rows at a time.
-
-    Implicit zeros of a sparse matrix count, as in its dense twin.
-    """
-    low = np.full(X.shape[1], np.inf)
-    high = np.full(X.shape[1], -np.inf)
-    for chunk in _row_slices(X.shape[0], _stats_rows(X.shape[1])):
-        rows = dense_rows(X, chunk)
-        np.minimum(low, rows.min(axis=0), out=low)
-        np.maximum(high, rows.max(axis=0), out=high)
-    return low, high
-
-
-def value_range(X):
-    """The smallest and largest value of ``X``, as floats."""
-    low, high = column_range(X)
-    return float(low.min()), float(high.max())
 
 
 def inference_batch_size(max_width):

@@ -7,7 +7,6 @@ from numbers import Real
 
 import numpy as np
 
-from ._data import column_range
 from ._docstrings import fill_doc
 from ._noise import NOISES, Corruption
 from ._sklearn_compat import Interval, StrOptions
@@ -89,12 +88,12 @@ class DenoisingAutoencoder(AutoencoderTransformer):
     ``random_state``), so every epoch is judged on the same inputs and
     ``validation_loss_curve_`` is not jittered by fresh noise.
 
-    ``data_min_`` and ``data_max_`` cover every row trained on since the
-    network was initialised: ``fit`` starts them afresh (but a warm-started
-    fit widens them), and each :meth:`partial_fit` call widens them with its
-    chunk, so noise on a stream of chunks is clipped to the range of all
-    data seen so far. Rows held out by ``early_stopping`` are not trained
-    on and do not count.
+    ``data_min_`` and ``data_max_`` cover every row passed to ``fit`` or
+    :meth:`partial_fit` since the network was initialised (rows held out by
+    ``early_stopping`` included: they are data the features can take):
+    ``fit`` starts them afresh (but a warm-started fit widens them), and
+    each :meth:`partial_fit` call widens them with its chunk, so noise on a
+    stream of chunks is clipped to the range of all data seen so far.
 
     References
     ----------
@@ -209,8 +208,8 @@ class DenoisingAutoencoder(AutoencoderTransformer):
     # ------------------------------------------------------------------
     # Hooks of the base class
 
-    def _check_settings(self, X):
-        super()._check_settings(X)
+    def _check_settings(self, X, summary):
+        super()._check_settings(X, summary)
         if self.noise != "gaussian" and self.noise_level >= 1:
             raise ValueError(
                 f"noise_level={self.noise_level!r} is invalid for "
@@ -219,21 +218,16 @@ class DenoisingAutoencoder(AutoencoderTransformer):
                 "be destroyed)."
             )
 
-    def _initialize(self, X, device):
-        super()._initialize(X, device)
-        # A new network starts a new clipping range (see Notes).
-        for name in ("data_min_", "data_max_"):
-            self.__dict__.pop(name, None)
-
-    def _corruption(self, X):
-        self._widen_range(X)
-        if self.noise_level == 0:
-            return None
-        return Corruption(self.noise, self.noise_level, self.data_min_, self.data_max_)
-
-    def _widen_range(self, X):
-        low, high = column_range(X)
-        if hasattr(self, "data_min_"):
+    def _observe_data(self, summary, fresh):
+        # A new network starts a new clipping range; continued training
+        # widens it (see Notes).
+        low, high = summary.min, summary.max
+        if not fresh:
             low = np.minimum(low, self.data_min_)
             high = np.maximum(high, self.data_max_)
         self.data_min_, self.data_max_ = low, high
+
+    def _corruption(self):
+        if self.noise_level == 0:
+            return None
+        return Corruption(self.noise, self.noise_level, self.data_min_, self.data_max_)

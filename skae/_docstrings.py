@@ -1,141 +1,248 @@
-"""Docstring sections shared by every skae estimator.
+"""Docstring sections shared by every skae estimator, and the decorator filling them.
 
-Each public class writes ``{shared_parameters}`` and friends in its docstring
-and is decorated with :func:`fill_doc`, so one text documents a parameter
-everywhere it appears.
+Each public class writes placeholders on lines of their own in its
+docstring, ``{n_components}`` for one parameter, ``{training_parameters}``
+for a group of them (:data:`SECTIONS`) or ``{fitted_attributes}`` for fixed
+text (:data:`TEXTS`), and is decorated with :func:`fill_doc`. A parameter's
+entry takes its default from the class's own ``__init__``, so one text
+documents a parameter everywhere it appears, with each class's default; a
+class may replace a description with its own (``fill_doc(max_iter=...)``).
+An unknown placeholder is an error when the class is defined.
 """
 
 # Authors: The skae developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import inspect
+import re
 import textwrap
 
-_SHARED = {}
+# Parameter name -> (type, description); the default is added per class.
+PARAMETERS = {}
 
-_SHARED["n_components"] = """\
-n_components : int, default=2
-    Width of the code (bottleneck) layer: the number of features
-    ``transform`` returns."""
+PARAMETERS["n_components"] = (
+    'int',
+    """\
+Width of the code (bottleneck) layer: the number of features
+``transform`` returns.""",
+)
 
-_SHARED["architecture_parameters"] = """\
-hidden_layer_sizes : array-like of int, default=(100,)
-    Widths of the encoder layers between the input and the code layer; the
-    decoder mirrors them. ``()`` gives a single-layer encoder and decoder.
+PARAMETERS["hidden_layer_sizes"] = (
+    'array-like of int',
+    """\
+Widths of the encoder layers between the input and the code layer; the
+decoder mirrors them. ``()`` gives a single-layer encoder and decoder.""",
+)
 
-activation : {'identity', 'relu', 'leaky_relu', 'elu', 'tanh', 'sigmoid'}, \
-default='elu'
-    Activation of every hidden layer, the code layer included. ``'identity'``
-    with ``hidden_layer_sizes=()`` is the linear autoencoder, which spans
-    the same subspace as PCA; ``'sigmoid'`` codes lie in (0, 1) and
-    ``'tanh'`` codes in (-1, 1).
+PARAMETERS["activation"] = (
+    "{'identity', 'relu', 'leaky_relu', 'elu', 'tanh', 'sigmoid'}",
+    """\
+Activation of every hidden layer, the code layer included. ``'identity'``
+with ``hidden_layer_sizes=()`` is the linear autoencoder, which spans
+the same subspace as PCA; ``'sigmoid'`` codes lie in (0, 1) and
+``'tanh'`` codes in (-1, 1).""",
+)
 
-output_activation : {'identity', 'sigmoid'}, default='identity'
-    Activation of the output layer. ``'sigmoid'`` suits data in [0, 1] such
-    as images and is required by ``loss='bce'``.
+PARAMETERS["output_activation"] = (
+    "{'identity', 'sigmoid'}",
+    """\
+Activation of the output layer. ``'sigmoid'`` suits data in [0, 1] such
+as images and is required by ``loss='bce'``.""",
+)
 
-loss : {'mse', 'bce'}, default='mse'
-    Reconstruction loss. ``'mse'`` is the mean squared error divided by the
-    mean per-feature variance of the training data, so ``loss_curve_``
-    reads as the fraction of variance left unexplained (1.0 is no better
-    than predicting the mean). ``'bce'`` is the binary cross-entropy; it
-    needs ``output_activation='sigmoid'`` and data in [0, 1]."""
+PARAMETERS["loss"] = (
+    "{'mse', 'bce'}",
+    """\
+Reconstruction loss. ``'mse'`` is the mean squared error divided by the
+mean per-feature variance of the training data, so ``loss_curve_``
+reads as the fraction of variance left unexplained (1.0 is no better
+than predicting the mean). ``'bce'`` is the binary cross-entropy; it
+needs ``output_activation='sigmoid'`` and data in [0, 1].""",
+)
 
-_SHARED["training_parameters"] = """\
-solver : {'adam', 'adamw', 'sgd', 'rmsprop'}, default='adam'
-    Optimizer. ``'sgd'`` uses Nesterov momentum 0.9. ``'adamw'`` applies
-    the L2 part of the weight penalty (``alpha * (1 - l1_ratio)``) as
-    decoupled weight decay instead of a loss term. Fused (or foreach)
-    kernels are used wherever torch offers them.
+PARAMETERS["solver"] = (
+    "{'adam', 'adamw', 'sgd', 'rmsprop'}",
+    """\
+Optimizer. ``'sgd'`` uses Nesterov momentum 0.9. ``'adamw'`` applies
+the L2 part of the weight penalty (``alpha * (1 - l1_ratio)``) as
+decoupled weight decay instead of a loss term. Fused (or foreach)
+kernels are used wherever torch offers them.""",
+)
 
-learning_rate_init : float, default=1e-3
-    Step size of the optimizer.
+PARAMETERS["learning_rate_init"] = (
+    'float',
+    """\
+Step size of the optimizer.""",
+)
 
-batch_size : int or 'auto', default='auto'
-    Rows per training batch. ``'auto'`` is ``min(200, n_samples)``, as in
-    :class:`~sklearn.neural_network.MLPRegressor`. A value larger than the
-    number of rows is clipped to it.
+PARAMETERS["batch_size"] = (
+    "int or 'auto'",
+    """\
+Rows per training batch. ``'auto'`` is ``min(200, n_samples)``, as in
+:class:`~sklearn.neural_network.MLPRegressor`. A value larger than the
+number of rows is clipped to it.""",
+)
 
-max_iter : int, default=200
-    Maximum number of epochs (passes over the training data).
+PARAMETERS["max_iter"] = (
+    'int',
+    """\
+Maximum number of epochs (passes over the training data).""",
+)
 
-tol : float, default=1e-4
-    Minimum improvement of the monitored loss that counts as progress.
+PARAMETERS["tol"] = (
+    'float',
+    """\
+Minimum improvement of the monitored loss that counts as progress.""",
+)
 
-n_iter_no_change : int, default=10
-    Training stops once the monitored loss (the training loss, or the
-    validation reconstruction loss when ``early_stopping=True``) has not
-    improved by ``tol`` for more than this many consecutive epochs.
+PARAMETERS["n_iter_no_change"] = (
+    'int',
+    """\
+Training stops once the monitored loss (the training loss, or the
+validation reconstruction loss when ``early_stopping=True``) has not
+improved by ``tol`` for more than this many consecutive epochs.""",
+)
 
-early_stopping : bool, default=False
-    Hold out ``validation_fraction`` of the rows, monitor their
-    reconstruction loss (penalties excluded) and, at the end, restore the
-    weights of the epoch where it was lowest.
+PARAMETERS["early_stopping"] = (
+    'bool',
+    """\
+Hold out ``validation_fraction`` of the rows, monitor their
+reconstruction loss (penalties excluded) and, at the end, restore the
+weights of the epoch where it was lowest.""",
+)
 
-validation_fraction : float, default=0.1
-    Fraction of rows held out when ``early_stopping=True``.
+PARAMETERS["validation_fraction"] = (
+    'float',
+    """\
+Fraction of rows held out when ``early_stopping=True``.""",
+)
 
-shuffle : bool, default=True
-    Shuffle the rows before every epoch."""
+PARAMETERS["shuffle"] = (
+    'bool',
+    """\
+Shuffle the rows before every epoch.""",
+)
 
-_SHARED["regularization_parameters"] = """\
-alpha : float, default=0.0
-    Strength of the elastic-net weight penalty
-    ``alpha * (l1_ratio * ||W||_1 + (1 - l1_ratio) / 2 * ||W||_2^2)``,
-    summed over every weight matrix (biases are not penalised) and added to
-    each batch's loss.
+PARAMETERS["alpha"] = (
+    'float',
+    """\
+Strength of the elastic-net weight penalty
+``alpha * (l1_ratio * ||W||_1 + (1 - l1_ratio) / 2 * ||W||_2^2)``,
+summed over every weight matrix (biases are not penalised) and added to
+each batch's loss.""",
+)
 
-l1_ratio : float, default=0.0
-    Mix of the weight penalty: 0 is pure L2 (ridge), 1 is pure L1 (lasso).
+PARAMETERS["l1_ratio"] = (
+    'float',
+    """\
+Mix of the weight penalty: 0 is pure L2 (ridge), 1 is pure L1 (lasso).""",
+)
 
-dropout : float, default=0.0
-    Dropout rate of the hidden layers during training (not the code layer,
-    whose units are the representation itself). ``transform`` and every
-    other inference method never drop units.
+PARAMETERS["dropout"] = (
+    'float',
+    """\
+Dropout rate of the hidden layers during training (not the code layer,
+whose units are the representation itself). ``transform`` and every
+other inference method never drop units.""",
+)
 
-sparsity : {'kl', 'l1'} or None, default=None
-    Penalty on the code-layer activations. ``'kl'`` adds
-    ``sparsity_weight * sum_j KL(sparsity_target || mean activation of
-    code unit j)`` over each batch (Ng's sparse autoencoder); it needs codes
-    in (0, 1), so ``activation`` must be ``'sigmoid'`` or ``'tanh'``
-    (``tanh`` codes are mapped to ``(a + 1) / 2``, as H2O does). ``'l1'``
-    adds ``sparsity_weight * mean |code|`` (an L1 activity regularizer).
+PARAMETERS["sparsity"] = (
+    "{'kl', 'l1'} or None",
+    """\
+Penalty on the code-layer activations. ``'kl'`` adds
+``sparsity_weight * sum_j KL(sparsity_target || mean activation of
+code unit j)`` over each batch (Ng's sparse autoencoder); it needs codes
+in (0, 1), so ``activation`` must be ``'sigmoid'`` or ``'tanh'``
+(``tanh`` codes are mapped to ``(a + 1) / 2``, as H2O does). ``'l1'``
+adds ``sparsity_weight * mean |code|`` (an L1 activity regularizer).""",
+)
 
-sparsity_target : float, default=0.05
-    Target mean activation of each code unit for ``sparsity='kl'``.
+PARAMETERS["sparsity_target"] = (
+    'float',
+    """\
+Target mean activation of each code unit for ``sparsity='kl'``.""",
+)
 
-sparsity_weight : float, default=0.01
-    Weight of the sparsity penalty. The reconstruction loss is normalised
-    (about 1 for an untrained network), while the KL term is summed over
-    the code units, so weights of 0.01-0.03 already move the mean
-    activation most of the way to the target; much larger weights make the
-    network give up reconstructing in favour of sparsity."""
+PARAMETERS["sparsity_weight"] = (
+    'float',
+    """\
+Weight of the sparsity penalty. The reconstruction loss is normalised
+(about 1 for an untrained network), while the KL term is summed over
+the code units, so weights of 0.01-0.03 already move the mean
+activation most of the way to the target; much larger weights make the
+network give up reconstructing in favour of sparsity.""",
+)
 
-_SHARED["runtime_parameters"] = """\
-warm_start : bool, default=False
-    When True, ``fit`` continues from the previous solution (same
-    architecture required) instead of starting afresh.
+PARAMETERS["warm_start"] = (
+    'bool',
+    """\
+When True, ``fit`` continues from the previous solution (same
+architecture required) instead of starting afresh.""",
+)
 
-verbose : int, default=0
-    0 is silent; 1 prints one line per epoch (the loss, its parts when
-    penalties are active, the validation loss and seconds); 2 and more
-    add a progress bar within each epoch (tqdm if installed, plain lines
-    otherwise).
+PARAMETERS["verbose"] = (
+    'int',
+    """\
+0 is silent; 1 prints one line per epoch (the loss, its parts when
+penalties are active, the validation loss and seconds); 2 and more
+add a progress bar within each epoch (tqdm if installed, plain lines
+otherwise).""",
+)
 
-random_state : int, RandomState instance or None, default=None
-    Seeds weight initialisation, shuffling, the validation split, dropout
-    and noise through generators of the estimator's own; global random
-    state is never touched. An int gives bit-identical fits on the CPU.
+PARAMETERS["random_state"] = (
+    'int, RandomState instance or None',
+    """\
+Seeds weight initialisation, shuffling, the validation split, dropout
+and noise through generators of the estimator's own; global random
+state is never touched. An int gives bit-identical fits on the CPU.""",
+)
 
-device : str or torch.device, default='auto'
-    Where to train and infer: ``'auto'`` (CUDA when available, else the
-    CPU), ``'cpu'``, ``'cuda'`` or ``'cuda:N'``. Stored as given. On the
-    CPU the network runs in the precision of the data (float32 or float64);
-    on CUDA it runs in float32. Outputs always have the input's dtype.
-    Training data stay resident on the device when their dense size is at
-    most 256 MiB (CPU) or half the free device memory (CUDA); larger data
-    are streamed from the host array in shuffled chunks."""
+PARAMETERS["device"] = (
+    'str or torch.device',
+    """\
+Where to train and infer: ``'auto'`` (CUDA when available, else the
+CPU), ``'cpu'``, ``'cuda'`` or ``'cuda:N'``. Stored as given. On the
+CPU the network runs in the precision of the data (float32 or float64);
+on CUDA it runs in float32. Outputs always have the input's dtype.
+Training data stay resident on the device when their dense size is at
+most 256 MiB (CPU) or half the free device memory (CUDA); larger data
+are streamed from the host array in shuffled chunks.""",
+)
 
-_SHARED["fitted_attributes"] = """\
+
+# Placeholders that stand for several parameters, in this order.
+SECTIONS = {
+    "architecture_parameters": (
+        "hidden_layer_sizes",
+        "activation",
+        "output_activation",
+        "loss",
+    ),
+    "training_parameters": (
+        "solver",
+        "learning_rate_init",
+        "batch_size",
+        "max_iter",
+        "tol",
+        "n_iter_no_change",
+        "early_stopping",
+        "validation_fraction",
+        "shuffle",
+    ),
+    "regularization_parameters": (
+        "alpha",
+        "l1_ratio",
+        "dropout",
+        "sparsity",
+        "sparsity_target",
+        "sparsity_weight",
+    ),
+    "runtime_parameters": ("warm_start", "verbose", "random_state", "device"),
+}
+
+# Placeholders that stand for fixed text.
+TEXTS = {}
+TEXTS["fitted_attributes"] = """\
 n_features_in_ : int
     Number of features seen during ``fit``.
 
@@ -164,6 +271,14 @@ best_loss_ : float
     early stopping (the weights of that epoch are restored), else
     ``loss_curve_``.
 
+batch_size_ : int
+    Rows per training batch in the latest training call: ``batch_size``
+    resolved (``'auto'``) and clipped to the number of training rows.
+
+device_ : str
+    The device the network was trained on, ``device`` resolved (e.g.
+    ``'cpu'`` or ``'cuda:0'`` for ``'auto'``).
+
 encoder_ : torch.nn.Module
     The trained encoder, in eval mode: maps raw ``X`` (as a tensor) to codes.
 
@@ -172,30 +287,70 @@ decoder_ : torch.nn.Module
     units of ``X``."""
 
 
-# The outlier detector trains several shorter rounds (see its Notes).
-_SHARED["detector_training_parameters"] = _SHARED["training_parameters"].replace(
-    "max_iter : int, default=200\n"
-    "    Maximum number of epochs (passes over the training data).",
-    "max_iter : int, default=50\n"
-    "    Maximum number of epochs (passes over the training data) of each\n"
-    "    training round.",
-)
-assert _SHARED["detector_training_parameters"] != _SHARED["training_parameters"]
+# A placeholder: a name in braces alone on its line.
+_PLACEHOLDER = re.compile(r"^(\s*)\{(\w+)\}\s*$")
 
 
-def fill_doc(cls):
-    """Class decorator filling ``{name}`` placeholders with shared sections.
+def parameter_entry(name, default, description=None):
+    """The numpydoc entry of parameter ``name`` with its ``default``."""
+    kind, shared = PARAMETERS[name]
+    heading = f"{name} : {kind}, default={default!r}"
+    return f"{heading}\n{textwrap.indent(description or shared, '    ')}"
 
-    Each placeholder must stand alone on its line; the section is indented
-    to match it.
+
+def fill_doc(cls=None, **descriptions):
+    """Class decorator filling the placeholders of the class docstring.
+
+    Parameters
+    ----------
+    cls : type
+        The class; ``fill_doc`` may also be called with ``descriptions``
+        only, to make the decorator.
+    **descriptions : str
+        Descriptions that replace the shared ones for this class, by
+        parameter name.
+
+    Raises
+    ------
+    ValueError
+        If the docstring holds a placeholder that names no parameter,
+        section or text, or ``descriptions`` names an unknown parameter.
     """
-    lines = []
-    for line in cls.__doc__.split("\n"):
-        key = line.strip()
-        if key.startswith("{") and key.endswith("}") and key[1:-1] in _SHARED:
-            indent = line[: len(line) - len(line.lstrip())]
-            lines.append(textwrap.indent(_SHARED[key[1:-1]], indent))
-        else:
-            lines.append(line)
+    unknown = set(descriptions) - set(PARAMETERS)
+    if unknown:
+        raise ValueError(f"fill_doc: no shared parameter named {sorted(unknown)}.")
+    if cls is None:
+        return lambda cls: fill_doc(cls, **descriptions)
+    defaults = {
+        name: p.default for name, p in inspect.signature(cls).parameters.items()
+    }
+    lines = [
+        _expand(line, defaults, descriptions, cls.__name__)
+        for line in cls.__doc__.split("\n")
+    ]
     cls.__doc__ = "\n".join(lines)
     return cls
+
+
+def _expand(line, defaults, descriptions, owner):
+    match = _PLACEHOLDER.match(line)
+    if match is None:
+        return line
+    indent, key = match.groups()
+    if key in TEXTS:
+        text = TEXTS[key]
+    elif key in PARAMETERS or key in SECTIONS:
+        names = SECTIONS.get(key, (key,))
+        missing = [name for name in names if name not in defaults]
+        if missing:
+            raise ValueError(
+                f"{owner}'s docstring documents {missing}, which its __init__ "
+                "does not take."
+            )
+        text = "\n\n".join(
+            parameter_entry(name, defaults[name], descriptions.get(name))
+            for name in names
+        )
+    else:
+        raise ValueError(f"{owner}'s docstring has an unknown placeholder {{{key}}}.")
+    return textwrap.indent(text, indent)

@@ -9,6 +9,7 @@ Nothing here knows about scikit-learn; the estimators build an
 
 import math
 from functools import partial
+from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -21,6 +22,13 @@ ACTIVATIONS = {
     "tanh": nn.Tanh,
     "sigmoid": nn.Sigmoid,
 }
+
+
+class Output(NamedTuple):
+    """A forward pass: the reconstruction, and the codes it was decoded from."""
+
+    reconstruction: torch.Tensor
+    codes: torch.Tensor
 
 
 class SeededDropout(nn.Module):
@@ -94,6 +102,17 @@ def _hidden_stack(widths, activation, dropout):
     return layers
 
 
+def dense_code(n_in, n_components, activation):
+    """The plain code layer: one hidden layer of ``n_components`` units."""
+    return [HiddenLayer(n_in, n_components, activation)]
+
+
+# Code-layer kinds: name -> builder ``(n_in, n_components, activation,
+# **options) -> list of modules`` ending the encoder. A new kind of code (a
+# top-k layer, say) is a new entry here and a recipe naming it.
+CODE_LAYERS = {"dense": dense_code}
+
+
 def _init_linear(linear, generator):
     # torch's default weight scale, U(+-1/sqrt(fan_in)), drawn from our own
     # generator. Variance-preserving gains (He, Glorot) were measured worse:
@@ -116,8 +135,10 @@ class Autoencoder(nn.Module):
     output when the output activation is the identity, so both halves work
     in the caller's units.
 
-    ``forward`` returns ``(reconstruction, codes)`` so that penalties on the
-    codes need no second pass.
+    ``code`` names the code layer's kind in :data:`CODE_LAYERS`, built with
+    ``code_options``. ``forward`` returns an :class:`Output`, the
+    reconstruction and the codes, so that penalties on the codes need no
+    second pass.
     """
 
     def __init__(
@@ -131,6 +152,8 @@ class Autoencoder(nn.Module):
         shift=None,
         scale=None,
         dtype=torch.float32,
+        code="dense",
+        code_options=None,
     ):
         super().__init__()
         hidden = list(hidden_layer_sizes)
@@ -138,8 +161,13 @@ class Autoencoder(nn.Module):
         if shift is not None:
             self.encoder.append(Affine(shift, scale))
         self.encoder.extend(_hidden_stack([n_features, *hidden], activation, dropout))
-        self.encoder.append(
-            HiddenLayer(([n_features] + hidden)[-1], n_components, activation)
+        self.encoder.extend(
+            CODE_LAYERS[code](
+                ([n_features] + hidden)[-1],
+                n_components,
+                activation,
+                **(code_options or {}),
+            )
         )
         self.decoder = nn.Sequential(
             *_hidden_stack([n_components, *hidden[::-1]], activation, dropout),
@@ -152,7 +180,7 @@ class Autoencoder(nn.Module):
 
     def forward(self, x):
         codes = self.encoder(x)
-        return self.decoder(codes), codes
+        return Output(self.decoder(codes), codes)
 
     def reset_parameters(self, generator):
         """Initialise every weight from ``generator``, reproducibly."""
@@ -163,6 +191,10 @@ class Autoencoder(nn.Module):
     def hidden_layers(self):
         """The hidden layers in forward order: encoder, code, decoder."""
         return [m for m in (*self.encoder, *self.decoder) if isinstance(m, HiddenLayer)]
+
+    def code_layer_index(self):
+        """Index of the code layer in :meth:`hidden_layers`."""
+        return sum(isinstance(m, HiddenLayer) for m in self.encoder) - 1
 
     def output_linear(self):
         """The decoder's final ``Linear`` layer."""

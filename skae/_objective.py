@@ -7,6 +7,7 @@ Nothing here knows about scikit-learn.
 # SPDX-License-Identifier: BSD-3-Clause
 
 import math
+from dataclasses import dataclass
 
 import torch.nn.functional as F
 
@@ -19,48 +20,69 @@ RECONSTRUCTION = "reconstruction"
 _PLAIN_VARIANCES = (1e-12, 1e12)
 
 
+@dataclass(frozen=True)
+class MeanSquaredError:
+    """Mean squared error divided by ``variance``.
+
+    With the data's mean per-feature variance it reads as the fraction of
+    variance left unexplained.
+    """
+
+    variance: float = 1.0
+
+    def __call__(self, output, target):
+        reconstruction = output.reconstruction
+        low, high = _PLAIN_VARIANCES
+        if not low <= self.variance <= high:
+            std = math.sqrt(self.variance)
+            return F.mse_loss(reconstruction / std, target / std)
+        return F.mse_loss(reconstruction, target) / self.variance
+
+
+@dataclass(frozen=True)
+class BinaryCrossEntropy:
+    """Mean binary cross-entropy, for targets in [0, 1] and a sigmoid output."""
+
+    def __call__(self, output, target):
+        return F.binary_cross_entropy(output.reconstruction, target)
+
+
+LOSSES = {"mse": MeanSquaredError, "bce": BinaryCrossEntropy}
+
+
 class Objective:
     """Reconstruction loss plus any number of penalty terms.
 
     Parameters
     ----------
-    loss : {"mse", "bce"}
-        ``"mse"`` is the mean squared error divided by ``variance`` (so with
-        the data's mean per-feature variance it reads as the fraction of
-        variance left unexplained); ``"bce"`` is the mean binary
-        cross-entropy, for targets in [0, 1] and a sigmoid output.
-    variance : float
-        Divisor of the squared error.
+    reconstruction : callable
+        ``reconstruction(output, target)``: the mean reconstruction loss of
+        a batch, given the module's forward pass (see :data:`LOSSES`).
     terms : sequence of callables
-        Penalty terms ``term(codes, module)``, each with a ``name``.
+        Penalty terms ``term(output, module, x_in)``, each with a ``name``
+        (see :mod:`skae._penalties`); ``output`` is the module's forward
+        pass on ``x_in``.
     """
 
-    def __init__(self, loss="mse", variance=1.0, terms=()):
-        self.loss = loss
-        self.variance = variance
+    def __init__(self, reconstruction, terms=()):
+        self.reconstruction = reconstruction
         self.terms = tuple(terms)
-        low, high = _PLAIN_VARIANCES
-        self._std = None if low <= variance <= high else math.sqrt(variance)
 
     @property
     def names(self):
         """Names of the parts, reconstruction first."""
         return (RECONSTRUCTION, *(t.name for t in self.terms))
 
-    def reconstruction(self, output, target):
-        """Mean reconstruction loss of a batch (a scalar tensor)."""
-        if self.loss == "bce":
-            return F.binary_cross_entropy(output, target)
-        if self._std is not None:
-            return F.mse_loss(output / self._std, target / self._std)
-        return F.mse_loss(output, target) / self.variance
-
     def __call__(self, module, x_in, target):
         """Total loss of a batch and its parts, in :attr:`names` order."""
-        output, codes = module(x_in)
+        output = module(x_in)
         parts = [self.reconstruction(output, target)]
-        parts.extend(term(codes, module) for term in self.terms)
+        parts.extend(term(output, module, x_in) for term in self.terms)
         total = parts[0]
         for part in parts[1:]:
             total = total + part
         return total, parts
+
+    def evaluation_loss(self, module, x_in, target):
+        """The loss validation monitors: the reconstruction loss alone."""
+        return self.reconstruction(module(x_in), target)

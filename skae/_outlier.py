@@ -8,17 +8,12 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import OutlierMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from ._base import (
-    _ACCEPT_SPARSE,
-    _SUBSAMPLE_STREAM,
-    FLOAT_DTYPES,
-    _BaseAutoencoder,
-    _derived_seed,
-)
+from ._base import _SUBSAMPLE_STREAM, _BaseAutoencoder, _derived_seed
 from ._docstrings import fill_doc
 from ._sklearn_compat import Interval, RealNotInt, StrOptions, _fit_context
+from ._training import StopReason
 
 # contamination='auto' is Tukey's (inner) fence on the training errors: the
 # third quartile plus this many interquartile ranges.
@@ -29,10 +24,31 @@ _AUTO_MAX_SAMPLES = 20_000
 # Stop reasons that end the rounds: Ctrl-C means stop now, and a round that
 # diverged would likely diverge again with the same settings. The network
 # the loop kept is scored and thresholded.
-_STOP_ROUNDS = ("interrupted", "diverged", "diverged_at_start")
+_STOP_ROUNDS = (
+    StopReason.INTERRUPTED,
+    StopReason.DIVERGED,
+    StopReason.DIVERGED_AT_START,
+)
 
 
-@fill_doc
+@fill_doc(
+    n_components="""\
+Width of the code (bottleneck) layer. A narrow code keeps the network
+from learning to reproduce unusual rows.""",
+    activation="""\
+Activation of every hidden layer, the code layer included. The bounded
+``'tanh'`` codes cannot represent values far outside the training range,
+so rows that are extreme along the main directions of the data are
+reconstructed badly and flagged, which a linear model such as PCA misses.""",
+    loss="""\
+Training loss. ``'mse'`` is the mean squared error divided by the mean
+per-feature variance of the training data; ``'bce'`` is the binary
+cross-entropy (needs ``output_activation='sigmoid'`` and data in [0, 1]).
+Scores are squared errors either way.""",
+    max_iter="""\
+Maximum number of epochs (passes over the training data) of each
+training round.""",
+)
 class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
     """Outlier detection by autoencoder reconstruction error.
 
@@ -91,34 +107,11 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         large tables training costs a fixed amount and the rest grows with
         the number of rows only through inference.
 
-    n_components : int, default=2
-        Width of the code (bottleneck) layer. A narrow code keeps the
-        network from learning to reproduce unusual rows.
+    {n_components}
 
-    hidden_layer_sizes : array-like of int, default=(64,)
-        Widths of the encoder layers between the input and the code layer;
-        the decoder mirrors them. ``()`` gives a single-layer encoder and
-        decoder.
+    {architecture_parameters}
 
-    activation : {'identity', 'relu', 'leaky_relu', 'elu', 'tanh', \
-'sigmoid'}, default='tanh'
-        Activation of every hidden layer, the code layer included. The
-        bounded ``'tanh'`` codes cannot represent values far outside the
-        training range, so rows that are extreme along the main directions
-        of the data are reconstructed badly and flagged, which a linear
-        model such as PCA misses.
-
-    output_activation : {'identity', 'sigmoid'}, default='identity'
-        Activation of the output layer. ``'sigmoid'`` suits data in [0, 1]
-        and is required by ``loss='bce'``.
-
-    loss : {'mse', 'bce'}, default='mse'
-        Training loss. ``'mse'`` is the mean squared error divided by the
-        mean per-feature variance of the training data; ``'bce'`` is the
-        binary cross-entropy (needs ``output_activation='sigmoid'`` and data
-        in [0, 1]). Scores are squared errors either way.
-
-    {detector_training_parameters}
+    {training_parameters}
 
     {regularization_parameters}
 
@@ -129,6 +122,10 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
     offset_ : float
         Threshold on :meth:`score_samples`: ``decision_function`` is
         ``score_samples(X) - offset_`` and rows below it are outliers.
+
+    max_samples_ : int
+        Rows each training round of :meth:`fit` trained on at most:
+        ``max_samples`` resolved.
 
     training_scores_ : ndarray of shape (n_samples,)
         :meth:`score_samples` of the training rows under the final network
@@ -264,7 +261,6 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
     # ------------------------------------------------------------------
     # Fitting
 
-    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Train the autoencoder on ``X`` and set the threshold ``offset_``.
 
@@ -281,17 +277,15 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         self : object
             The fitted detector.
         """
-        X = validate_data(
-            self,
-            X,
-            dtype=FLOAT_DTYPES,
-            accept_sparse=_ACCEPT_SPARSE,
-            ensure_min_samples=2,
-        )
+        return super().fit(X, y)
+
+    def _fit_full(self, X):
+        """Train the rounds on validated ``X``, then set the threshold."""
         rng = self._subsample_rng()
+        self.max_samples_ = self._max_samples(X.shape[0])
         rows = np.arange(X.shape[0])
         for round_ in range(self.n_rounds):
-            rows = self._subsample(rows, X.shape[0], rng)
+            rows = self._subsample(rows, rng)
             if self.verbose:
                 print(
                     f"Round {round_ + 1} of {self.n_rounds}: {rows.size} rows",
@@ -303,23 +297,24 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
                 break
             rows = self._best_reconstructed(errors)
         self._set_training_scores(-errors)
-        return self
 
     def _subsample_rng(self):
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         return np.random.default_rng(_derived_seed(seed, _SUBSAMPLE_STREAM))
 
-    def _subsample(self, rows, n_samples, rng):
-        """``rows``, or a sorted random subset of ``max_samples`` of them."""
+    def _max_samples(self, n_samples):
+        """The number of rows a round trains on at most (``max_samples_``)."""
         if self.max_samples == "auto":
-            limit = _AUTO_MAX_SAMPLES
-        elif isinstance(self.max_samples, Integral):
-            limit = self.max_samples
-        else:
-            limit = max(2, int(self.max_samples * n_samples))
-        if rows.size <= limit:
+            return min(_AUTO_MAX_SAMPLES, n_samples)
+        if isinstance(self.max_samples, Integral):
+            return min(self.max_samples, n_samples)
+        return max(2, int(self.max_samples * n_samples))
+
+    def _subsample(self, rows, rng):
+        """``rows``, or a sorted random subset of ``max_samples_`` of them."""
+        if rows.size <= self.max_samples_:
             return rows
-        return np.sort(rng.choice(rows, size=limit, replace=False))
+        return np.sort(rng.choice(rows, size=self.max_samples_, replace=False))
 
     def _best_reconstructed(self, errors):
         """Indices, in order, of the rows the next round trains on."""
@@ -353,12 +348,12 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         self._set_training_scores(self.score_samples(X))
         return self
 
-    def _warn_on_stop(self, reason, incremental, fresh=True):
+    def _warn_on_stop(self, reason, incremental):
         # Each round's epoch budget is a deliberate limit (a network trained
         # longer learns to reconstruct the outliers too), not a failure to
         # converge worth a ConvergenceWarning.
-        if reason != "max_iter":
-            super()._warn_on_stop(reason, incremental, fresh)
+        if reason is not StopReason.MAX_ITER:
+            super()._warn_on_stop(reason, incremental)
 
     # ------------------------------------------------------------------
     # The threshold

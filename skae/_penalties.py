@@ -1,12 +1,16 @@
 """Penalty terms added to the reconstruction loss.
 
-Each term is a small callable ``term(codes, module) -> scalar tensor`` with a
-``name``; :class:`skae._objective.Objective` adds them up and reports each
-one separately. Nothing here knows about scikit-learn.
+Each term is a frozen dataclass (a plain description that pickles and
+compares by value) with a ``name``, called as ``term(output, module, x_in)``
+on a batch's forward pass to give a scalar tensor;
+:class:`skae._objective.Objective` adds the terms up and reports each one
+separately. Nothing here knows about scikit-learn.
 """
 
 # Authors: The skae developers
 # SPDX-License-Identifier: BSD-3-Clause
+
+from dataclasses import dataclass
 
 import torch
 
@@ -14,6 +18,7 @@ import torch
 _EPS = 1e-7
 
 
+@dataclass(frozen=True)
 class KLSparsity:
     """``weight * sum_j KL(target || mean activation of code unit j)``.
 
@@ -22,14 +27,13 @@ class KLSparsity:
     there as ``(a + 1) / 2``, as H2O does.
     """
 
+    target: float
+    weight: float
+    tanh_codes: bool = False
     name = "kl_sparsity"
 
-    def __init__(self, target, weight, tanh_codes=False):
-        self.target = target
-        self.weight = weight
-        self.tanh_codes = tanh_codes
-
-    def __call__(self, codes, module):
+    def __call__(self, output, module, x_in):
+        codes = output.codes
         if self.tanh_codes:
             codes = (codes + 1.0) * 0.5
         rho_hat = codes.mean(dim=0).clamp(_EPS, 1.0 - _EPS)
@@ -40,33 +44,31 @@ class KLSparsity:
         return self.weight * kl.sum()
 
 
+@dataclass(frozen=True)
 class L1Activity:
     """``weight * mean |code|``: the Keras ``activity_regularizer=l1``."""
 
+    weight: float
     name = "l1_sparsity"
 
-    def __init__(self, weight):
-        self.weight = weight
-
-    def __call__(self, codes, module):
-        return self.weight * codes.abs().mean()
+    def __call__(self, output, module, x_in):
+        return self.weight * output.codes.abs().mean()
 
 
+@dataclass(frozen=True)
 class ElasticNet:
     """``alpha * (l1_ratio * ||W||_1 + (1 - l1_ratio) / 2 * ||W||_2^2)``.
 
     Summed over every weight matrix of the module; biases are not penalised.
     """
 
+    alpha: float
+    l1_ratio: float
     name = "weight_penalty"
 
-    def __init__(self, alpha, l1_ratio):
-        self.alpha = alpha
-        self.l1_ratio = l1_ratio
-
-    def __call__(self, codes, module):
+    def __call__(self, output, module, x_in):
         weights = module.weights()
-        total = codes.new_zeros(())
+        total = output.codes.new_zeros(())
         if self.l1_ratio > 0:
             total = total + self.l1_ratio * sum(w.abs().sum() for w in weights)
         if self.l1_ratio < 1:

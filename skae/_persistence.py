@@ -1,11 +1,11 @@
 """A plain pickled state for skae's estimators: NumPy arrays and builtins only.
 
-A fitted estimator holds torch objects: its network (``_module``, whose
-halves are ``encoder_`` and ``decoder_``), the optimizer kept for
-``partial_fit`` and ``warm_start``, and the best weights seen in training
-(in ``_history``). :func:`plain_state` replaces each of them in the pickled
-state by NumPy arrays plus what is needed to rebuild it; :func:`restore_state`
-rebuilds them on load. Nothing torch is pickled, so
+A fitted estimator holds one torch-side object, a
+:class:`~skae._recipe.Network`: the module, the optimizer kept for
+``partial_fit`` and ``warm_start``, and the training history (with the best
+weights seen). :func:`dump_state` replaces it in the pickled state by its
+recipe, NumPy arrays and builtins; :func:`load_state` rebuilds it from the
+recipe. Nothing torch is pickled, so
 
 - a model trained on CUDA loads on a CPU-only machine: the network goes to
   the device that the ``device`` parameter resolves to on the loading
@@ -15,6 +15,8 @@ rebuilds them on load. Nothing torch is pickled, so
 
 The optimizer state (e.g. Adam's moments) is kept too, so a loaded model
 continues ``partial_fit`` and ``warm_start`` exactly as the saved one would.
+States written by skae 0.1 (format 1, which described the network by the
+estimator's ``_architecture``) still load.
 """
 
 # Authors: The skae developers
@@ -23,16 +25,19 @@ continues ``partial_fit`` and ``warm_start`` exactly as the saved one would.
 import dataclasses
 import warnings
 
-import numpy as np
 import torch
 
 from ._data import resolve_device
-from ._training import History, make_optimizer
+from ._recipe import Network, NetworkRecipe, build_network, build_optimizer
+from ._training import History
 
-# Where the converted torch state lives in the pickled ``__dict__``.
-STATE_KEY = "_skae_torch_state"
+# Where the saved network lives in the pickled state.
+NETWORK_KEY = "_skae_network"
 # Bumped when the layout below changes incompatibly.
-FORMAT = 1
+FORMAT = 2
+# Format 1 (skae 0.1): the network under this key, its recipe in the
+# estimator's "_architecture" attribute.
+_LEGACY_KEY = "_skae_torch_state"
 # Marker keys of the plain dicts that stand in for tensors and devices.
 _TENSOR, _DEVICE = "__skae_tensor__", "__skae_device__"
 _SOLVER_NAMES = {
@@ -82,81 +87,94 @@ def _walk(obj, convert):
     return type(obj)(convert(value) for value in obj)
 
 
-def plain_state(state):
-    """The pickled state of an estimator, given its ``__dict__``.
+def dump_state(state, network=None):
+    """The plain pickled state of an estimator.
 
     Parameters
     ----------
     state : dict
-        The estimator's attributes (not modified).
+        The estimator's attributes, its network left out (not modified).
+    network : Network or None
+        The estimator's network, saved under :data:`NETWORK_KEY`.
 
     Returns
     -------
     plain : dict
-        The same attributes with the network, optimizer and training history
-        replaced by one plain entry, :data:`STATE_KEY`, and any other tensor
-        made plain.
     """
-    state = dict(state)
-    module = state.pop("_module", None)
-    optimizer = state.pop("_optimizer", None)
-    history = state.pop("_history", None)
-    published = state.pop("encoder_", None) is not None
-    state.pop("decoder_", None)
-    state = to_plain(state)
-    if module is None:
-        return state
+    plain = to_plain(state)
+    if network is not None:
+        plain[NETWORK_KEY] = _dump_network(network)
+    return plain
+
+
+def _dump_network(network):
+    history = network.history
     saved = {
         "format": FORMAT,
-        "weights": to_plain(module.state_dict()),
-        "published": published,
+        "recipe": network.recipe.to_dict(),
+        "weights": to_plain(network.module.state_dict()),
+        "history": to_plain(
+            {f.name: getattr(history, f.name) for f in dataclasses.fields(history)}
+        ),
     }
-    if history is not None:
-        fields = {f.name: getattr(history, f.name) for f in dataclasses.fields(history)}
-        saved["history"] = to_plain(fields)
-    if type(optimizer) in _SOLVER_NAMES:
+    if type(network.optimizer) in _SOLVER_NAMES:
         saved["optimizer"] = {
-            "solver": _SOLVER_NAMES[type(optimizer)],
-            "state": to_plain(optimizer.state_dict()),
+            "solver": _SOLVER_NAMES[type(network.optimizer)],
+            "state": to_plain(network.optimizer.state_dict()),
         }
-    state[STATE_KEY] = saved
-    return state
+    return saved
 
 
-def restore_state(estimator, state, set_attributes):
-    """Set ``estimator``'s attributes from a state made by :func:`plain_state`.
+def load_state(state, owner):
+    """The attributes and the network stored by :func:`dump_state`.
 
     Parameters
     ----------
-    estimator : _BaseAutoencoder
-        The instance being unpickled.
     state : dict
         The pickled state (not modified).
-    set_attributes : callable
-        ``BaseEstimator.__setstate__`` of ``estimator``.
+    owner : str
+        Name of the estimator class, for error messages.
+
+    Returns
+    -------
+    attributes : dict
+        The estimator's attributes, tensors rebuilt on the loading device.
+    network : Network or None
     """
     state = dict(state)
-    saved = state.pop(STATE_KEY, None)
+    saved = state.pop(NETWORK_KEY, None)
+    if saved is None and _LEGACY_KEY in state:
+        saved = _upgrade_legacy(state)
     if saved is None:
-        # Unfitted, or pickled before states were plain: nothing to rebuild.
-        set_attributes(from_plain(state, "cpu"))
-        return
+        # Unfitted: nothing to rebuild.
+        return from_plain(state, "cpu"), None
     if saved["format"] > FORMAT:
         raise ValueError(
-            f"This {type(estimator).__name__} was saved by a newer skae (state "
-            f"format {saved['format']}, this version reads up to {FORMAT}): "
-            "upgrade skae to load it."
+            f"This {owner} was saved by a newer skae (state format "
+            f"{saved['format']}, this version reads up to {FORMAT}): upgrade "
+            "skae to load it."
         )
     device = _loading_device(from_plain(state.get("device", "auto"), "cpu"))
-    set_attributes(from_plain(state, device))
-    module = _rebuild_module(estimator, from_plain(saved["weights"], "cpu"))
-    estimator._module = module.to(device).eval()
-    if saved["published"]:
-        estimator.encoder_ = module.encoder
-        estimator.decoder_ = module.decoder
-    if "history" in saved:
-        estimator._history = History(**from_plain(saved["history"], device))
-    estimator._optimizer = _rebuild_optimizer(module, saved.get("optimizer"))
+    return from_plain(state, device), _load_network(saved, device)
+
+
+def _upgrade_legacy(state):
+    """A format-1 saved network in today's layout (``state`` loses the recipe)."""
+    saved = dict(state.pop(_LEGACY_KEY))
+    architecture = state.pop("_architecture")
+    dtype = next(iter(saved["weights"].values()))["dtype"]
+    saved["recipe"] = NetworkRecipe(
+        n_features=architecture["n_features"],
+        n_components=architecture["n_components"],
+        hidden_layer_sizes=tuple(architecture["hidden_layer_sizes"]),
+        activation=architecture["activation"],
+        output_activation=architecture["output_activation"],
+        dropout=architecture["dropout"],
+        dtype=dtype,
+    ).to_dict()
+    # encoder_ and decoder_ were published unless the fit failed part-way.
+    state["_skae_published"] = saved.pop("published")
+    return saved
 
 
 def _loading_device(device):
@@ -168,32 +186,26 @@ def _loading_device(device):
         return torch.device("cpu")
 
 
-def _rebuild_module(estimator, weights):
-    # The network is rebuilt from the architecture it was fitted with (the
-    # parameters may have been changed since by set_params), by the same
-    # _build_module a fit uses, so subclasses need no code of their own.
-    architecture = estimator._architecture
-    params = estimator.get_params(deep=False)
-    builder = object.__new__(type(estimator))
-    builder.__dict__.update(estimator.__dict__)
-    builder.__dict__.update({k: v for k, v in architecture.items() if k in params})
-    n_features = architecture["n_features"]
-    dtype = next(iter(weights.values())).dtype
-    module = builder._build_module(n_features, np.zeros(n_features), dtype)
+def _load_network(saved, device):
+    recipe = NetworkRecipe.from_dict(saved["recipe"])
+    module = build_network(recipe)
     try:
-        module.load_state_dict(weights)
+        module.load_state_dict(from_plain(saved["weights"], "cpu"))
     except RuntimeError as exc:
         raise ValueError(
             f"The saved weights do not fit the network this version of skae "
-            f"builds for {architecture}: {exc}"
+            f"builds for {recipe}: {exc}"
         ) from exc
-    return module
+    module = module.to(device).eval()
+    history = History(**from_plain(saved.get("history", {}), device))
+    optimizer = _rebuild_optimizer(module, saved.get("optimizer"))
+    return Network(recipe, module, optimizer, history)
 
 
 def _rebuild_optimizer(module, saved):
     if saved is None:
         return None
-    optimizer = make_optimizer(saved["solver"], module, learning_rate=1.0)
+    optimizer = build_optimizer(saved["solver"], module, learning_rate=1.0)
     # The saved state (on the CPU) carries the saved hyper-parameters too;
     # load_state_dict moves each entry where the optimizer needs it.
     try:

@@ -1,7 +1,8 @@
-"""The fit loop, as small functions over a module, data tensors and an objective.
+"""The fit loop, as small functions over one training :class:`Run`.
 
-Nothing here knows about scikit-learn: the estimators build the pieces,
-call :func:`fit_loop` and turn its :class:`History` and stop reason into
+Nothing here knows about scikit-learn: the estimators build a :class:`Run`
+(module, optimizer, objective, settings, generator, history...), call
+:func:`fit_loop` and turn its :class:`History` and :class:`StopReason` into
 fitted attributes and warnings.
 
 The loop keeps the training data on the device as one tensor and slices
@@ -17,17 +18,54 @@ resident data are.
 # Authors: The skae developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import enum
 import math
 import time
 from dataclasses import dataclass, field
 
 import torch
 
-from ._objective import RECONSTRUCTION
+from ._reporting import progress, report_epoch
 
-SOLVERS = ("adam", "adamw", "sgd", "rmsprop")
-# Momentum of the 'sgd' solver (Nesterov), as MLPRegressor's defaults.
-SGD_MOMENTUM = 0.9
+
+class StopReason(enum.Enum):
+    """Why :func:`fit_loop` returned."""
+
+    #: No ``tol`` improvement of the monitored loss for more than
+    #: ``n_iter_no_change`` epochs.
+    CONVERGED = "converged"
+    #: ``max_iter`` epochs done.
+    MAX_ITER = "max_iter"
+    #: The single epoch of an incremental (``partial_fit``) call done.
+    INCREMENTAL = "incremental"
+    #: Ctrl-C; the module holds the best recorded weights.
+    INTERRUPTED = "interrupted"
+    #: A non-finite loss or weights; the module holds the best recorded weights.
+    DIVERGED = "diverged"
+    #: As ``DIVERGED``, but no recorded weights give a finite loss: the
+    #: module holds the weights it came in with.
+    DIVERGED_AT_START = "diverged_at_start"
+
+    @property
+    def diverged(self):
+        """Whether training diverged (either way)."""
+        return self in (StopReason.DIVERGED, StopReason.DIVERGED_AT_START)
+
+    @property
+    def message(self):
+        """Why training stopped, as a sentence for ``verbose`` output."""
+        return _STOP_MESSAGES[self]
+
+
+_STOP_MESSAGES = {
+    StopReason.CONVERGED: "Training loss did not improve more than tol for "
+    "n_iter_no_change consecutive epochs. Stopping.",
+    StopReason.MAX_ITER: "Stopped after max_iter epochs.",
+    StopReason.INCREMENTAL: "One epoch of partial_fit done.",
+    StopReason.INTERRUPTED: "Interrupted by the user.",
+    StopReason.DIVERGED: "Training diverged; restored the best epoch's weights.",
+    StopReason.DIVERGED_AT_START: "Training diverged before any usable epoch.",
+}
 
 
 @dataclass
@@ -62,53 +100,47 @@ class History:
     n_iter: int = 0
 
 
-def make_optimizer(solver, module, learning_rate, weight_decay=0.0):
-    """A torch optimizer for ``module``; fused or foreach where torch has one.
+@dataclass
+class Validation:
+    """Held-out rows, and how their inputs are made.
 
-    ``weight_decay`` is AdamW's decoupled decay and applies to weights only.
+    ``corrupt_seed``, when set, validates on inputs corrupted by the run's
+    ``corrupt`` with a generator reseeded with it at every pass, so every
+    epoch is judged on the same inputs; else on the clean rows.
     """
-    fast = _fast_kernel_flags(module)
-    if solver == "adam":
-        return torch.optim.Adam(module.parameters(), lr=learning_rate, **fast)
-    if solver == "adamw":
-        groups = _decay_groups(module, weight_decay)
-        return torch.optim.AdamW(groups, lr=learning_rate, **fast)
-    if solver == "sgd":
-        return torch.optim.SGD(
-            module.parameters(),
-            lr=learning_rate,
-            momentum=SGD_MOMENTUM,
-            nesterov=True,
-            **fast,
-        )
-    if solver == "rmsprop":
-        return torch.optim.RMSprop(module.parameters(), lr=learning_rate, foreach=True)
-    raise ValueError(f"Unknown solver {solver!r}; expected one of {SOLVERS}.")
+
+    data: object
+    corrupt_seed: int = None
 
 
-def _fast_kernel_flags(module):
-    # Fused kernels exist for floating point parameters on CPU and CUDA; they
-    # update every parameter in one call instead of one call per tensor.
-    device = next(module.parameters()).device
-    return {"fused": True} if device.type in ("cpu", "cuda") else {"foreach": True}
+@dataclass
+class Run:
+    """Everything one training run works with.
+
+    ``corrupt(batch, generator)``, when given, makes the network's input
+    from the clean batch (the denoising hook); the loss always compares with
+    the clean batch. Each of ``schedules`` is called with the number of
+    epochs recorded so far at the start of every epoch, for settings that
+    change during training (a penalty's warm-up, say).
+    """
+
+    module: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    objective: object
+    settings: LoopSettings
+    generator: torch.Generator
+    history: History = field(default_factory=History)
+    corrupt: object = None
+    validation: Validation = None
+    schedules: tuple = ()
 
 
-def _decay_groups(module, weight_decay):
-    weights = set(id(w) for w in module.weights())
-    decay = [p for p in module.parameters() if id(p) in weights]
-    no_decay = [p for p in module.parameters() if id(p) not in weights]
-    return [
-        {"params": decay, "weight_decay": weight_decay},
-        {"params": no_decay, "weight_decay": 0.0},
-    ]
-
-
-def train_step(module, optimizer, objective, x_in, target):
+def train_step(run, x_in, target):
     """One gradient step; returns the detached loss parts of the batch."""
-    total, parts = objective(module, x_in, target)
-    optimizer.zero_grad(set_to_none=True)
+    total, parts = run.objective(run.module, x_in, target)
+    run.optimizer.zero_grad(set_to_none=True)
     total.backward()
-    optimizer.step()
+    run.optimizer.step()
     return [p.detach() for p in parts]
 
 
@@ -141,18 +173,14 @@ def epoch_batches(X, batch_size, shuffle, generator):
             yield number, chunk[idx]
 
 
-def run_epoch(module, optimizer, objective, X, settings, generator, corrupt=None):
-    """Train for one pass over ``X``; returns the mean of each loss part.
-
-    ``corrupt(batch, generator)``, when given, makes the network's input from
-    the clean batch (the denoising hook); the loss always compares with the
-    clean batch.
-    """
-    module.train()
+def run_epoch(run, X):
+    """Train for one pass over ``X``; returns the mean of each loss part."""
+    run.module.train()
+    settings = run.settings
     n = X.shape[0]
     total, steps, sizes, current = None, [], [], 0
-    batches = epoch_batches(X, settings.batch_size, settings.shuffle, generator)
-    for number, batch in _with_progress(batches, n, settings):
+    batches = epoch_batches(X, settings.batch_size, settings.shuffle, run.generator)
+    for number, batch in progress(batches, n, settings):
         if number != current:
             # Fold each streamed chunk's losses into a running total when it
             # ends: per-step loss tensors kept for a whole epoch, interleaved
@@ -160,8 +188,8 @@ def run_epoch(module, optimizer, objective, X, settings, generator, corrupt=None
             # proportion to the number of rows.
             total = _add(total, _weighted_sums(steps, sizes))
             steps, sizes, current = [], [], number
-        x_in = batch if corrupt is None else corrupt(batch, generator)
-        steps.append(train_step(module, optimizer, objective, x_in, batch))
+        x_in = batch if run.corrupt is None else run.corrupt(batch, run.generator)
+        steps.append(train_step(run, x_in, batch))
         sizes.append(batch.shape[0])
     total = _add(total, _weighted_sums(steps, sizes))
     # One read-back for the whole epoch.
@@ -199,9 +227,24 @@ def evaluate(module, objective, X, batch_size, corrupt=None, seed=None):
             if generator is None:
                 generator = torch.Generator(device=batch.device).manual_seed(seed)
             x_in = corrupt(batch, generator)
-        output, _ = module(x_in)
-        total += objective.reconstruction(output, batch) * batch.shape[0]
+        total += objective.evaluation_loss(module, x_in, batch) * batch.shape[0]
     return float(total) / X.shape[0]
+
+
+def validation_loss(run):
+    """The run's validation loss for this epoch, or None without validation."""
+    validation = run.validation
+    if validation is None:
+        return None
+    corrupt = None if validation.corrupt_seed is None else run.corrupt
+    return evaluate(
+        run.module,
+        run.objective,
+        validation.data,
+        run.settings.batch_size,
+        corrupt,
+        validation.corrupt_seed,
+    )
 
 
 def first_rows(X, n):
@@ -234,143 +277,77 @@ def update_history(history, parts, names, validation_loss, tol):
     return improved
 
 
-def fit_loop(
-    module,
-    optimizer,
-    objective,
-    X,
-    X_val,
-    settings,
-    generator,
-    history,
-    corrupt=None,
-    validation_seed=None,
-):
-    """Train ``module`` until a stopping rule fires; returns the stop reason.
+def fit_loop(run, X):
+    """Train ``run.module`` on ``X`` until a stopping rule fires.
 
-    ``validation_seed``, when given, validates on inputs corrupted by
-    ``corrupt`` with that seed (see :func:`evaluate`); else on clean inputs.
-
-    The reason is one of ``'converged'`` (no ``tol`` improvement for more
-    than ``n_iter_no_change`` epochs), ``'max_iter'``, ``'incremental'`` (one
-    epoch done, for ``partial_fit``), ``'interrupted'`` (Ctrl-C),
-    ``'diverged'`` (a non-finite loss or weights; the module holds the best
-    recorded weights) or ``'diverged_at_start'`` (the same, but no recorded
-    weights give a finite loss on ``X``: the module holds the weights it came
-    in with). After ``'interrupted'``, and after any fit with early stopping,
-    the module holds the best weights recorded in ``history``, or the weights
-    it came in with when no epoch has been recorded.
+    Returns
+    -------
+    reason : StopReason
+        After ``INTERRUPTED``, and after any fit with early stopping, the
+        module holds the best weights recorded in ``run.history``, or the
+        weights it came in with when no epoch has been recorded; see
+        :class:`StopReason` for the others.
     """
-    fallback = snapshot(module)
-    reason = "max_iter"
+    fallback = snapshot(run.module)
+    settings = run.settings
+    reason = StopReason.INCREMENTAL if settings.incremental else StopReason.MAX_ITER
     try:
         for _ in range(1 if settings.incremental else settings.max_iter):
-            reason = _one_epoch(
-                module,
-                optimizer,
-                objective,
-                X,
-                (X_val, validation_seed),
-                settings,
-                generator,
-                history,
-                corrupt,
-            )
-            if reason is not None:
+            stop = _one_epoch(run, X)
+            if stop is not None:
+                reason = stop
                 break
-        else:
-            reason = "incremental" if settings.incremental else "max_iter"
     except KeyboardInterrupt:
-        reason = "interrupted"
-    reason = _restore_after(module, objective, X, history, reason, settings, fallback)
-    module.eval()
+        reason = StopReason.INTERRUPTED
+    reason = _restore_after(run, X, reason, fallback)
+    run.module.eval()
     return reason
 
 
-def _one_epoch(
-    module, optimizer, objective, X, validation, settings, generator, history, corrupt
-):
+def _one_epoch(run, X):
+    """Train and record one epoch; returns a StopReason when it ends the fit."""
     start = time.perf_counter()
-    parts = run_epoch(module, optimizer, objective, X, settings, generator, corrupt)
-    X_val, validation_seed = validation
-    validation_loss = None
-    if X_val is not None:
-        validation_corrupt = None if validation_seed is None else corrupt
-        validation_loss = evaluate(
-            module,
-            objective,
-            X_val,
-            settings.batch_size,
-            validation_corrupt,
-            validation_seed,
-        )
+    for schedule in run.schedules:
+        schedule(run.history.n_iter)
+    parts = run_epoch(run, X)
+    val_loss = validation_loss(run)
     # A diverged epoch is not recorded: its weights are thrown away. The
     # epoch's losses are taken before each step, so a last step that blows
     # the weights up (to NaN, or to finite values that overflow every
     # output) shows only in a loss of the final weights: one batch of it.
-    if not all(map(math.isfinite, [*parts, validation_loss or 0.0])):
-        return "diverged"
-    probe = first_rows(X, settings.batch_size)
-    if not math.isfinite(evaluate(module, objective, probe, settings.batch_size)):
-        return "diverged"
-    improved = update_history(
-        history, parts, objective.names, validation_loss, settings.tol
-    )
-    if improved:
-        history.best_state = snapshot(module)
-    if settings.verbose:
-        report_epoch(history, objective.names, parts, validation_loss, start)
-    if history.no_improvement_count > settings.n_iter_no_change:
-        return "converged"
+    if not all(map(math.isfinite, [*parts, val_loss or 0.0])):
+        return StopReason.DIVERGED
+    batch_size = run.settings.batch_size
+    probe = first_rows(X, batch_size)
+    if not math.isfinite(evaluate(run.module, run.objective, probe, batch_size)):
+        return StopReason.DIVERGED
+    history = run.history
+    names = run.objective.names
+    if update_history(history, parts, names, val_loss, run.settings.tol):
+        history.best_state = snapshot(run.module)
+    if run.settings.verbose:
+        report_epoch(history, names, parts, val_loss, start)
+    if history.no_improvement_count > run.settings.n_iter_no_change:
+        return StopReason.CONVERGED
     return None
 
 
-def _restore_after(module, objective, X, history, reason, settings, fallback):
+def _restore_after(run, X, reason, fallback):
     """Load the weights that ``reason`` calls for; returns the final reason."""
-    if reason in ("diverged", "interrupted") or settings.early_stopping:
+    module, history = run.module, run.history
+    if reason in (StopReason.DIVERGED, StopReason.INTERRUPTED) or (
+        run.settings.early_stopping
+    ):
         module.load_state_dict(history.best_state if history.best_state else fallback)
-    if reason != "diverged":
+    if reason is not StopReason.DIVERGED:
         return reason
     # Recorded weights passed a one-batch check only: make sure they give a
     # finite loss on all of X, else fall back to the weights this call came
     # in with.
     if history.best_state is None or not math.isfinite(
-        evaluate(module, objective, X, settings.batch_size)
+        evaluate(module, run.objective, X, run.settings.batch_size)
     ):
         module.load_state_dict(fallback)
         history.best_state, history.best_loss = None, math.inf
-        return "diverged_at_start"
+        return StopReason.DIVERGED_AT_START
     return reason
-
-
-def report_epoch(history, names, parts, validation_loss, start):
-    """Print one line for the epoch just recorded (``verbose >= 1``)."""
-    line = f"Iteration {history.n_iter}, loss = {sum(parts):.6f}"
-    if len(parts) > 1:
-        detail = ", ".join(f"{n} = {p:.6f}" for n, p in zip(names, parts))
-        line += f" ({detail})"
-    if validation_loss is not None:
-        line += f", validation {RECONSTRUCTION} loss = {validation_loss:.6f}"
-    line += f", {time.perf_counter() - start:.2f} s"
-    print(line, flush=True)
-
-
-def _with_progress(batches, n_samples, settings):
-    """Wrap the batch iterator in a progress display when ``verbose >= 2``."""
-    if settings.verbose < 2:
-        return batches
-    n_batches = -(-n_samples // settings.batch_size)
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        return _plain_progress(batches, n_batches)
-    return tqdm(batches, total=n_batches, leave=False, unit="batch")
-
-
-def _plain_progress(batches, n_batches):
-    # Without tqdm: a line at every tenth of the epoch.
-    marks = {max(1, round(n_batches * k / 10)) for k in range(1, 11)}
-    for i, batch in enumerate(batches, start=1):
-        yield batch
-        if i in marks:
-            print(f"  batch {i}/{n_batches}", flush=True)

@@ -48,9 +48,9 @@ def record_training_inputs(monkeypatch):
     seen = []
     original = skae._training.train_step
 
-    def spy(module, optimizer, objective, x_in, target):
+    def spy(run, x_in, target):
         seen.append((x_in.detach().clone(), target.detach().clone()))
-        return original(module, optimizer, objective, x_in, target)
+        return original(run, x_in, target)
 
     monkeypatch.setattr(skae._training, "train_step", spy)
     return seen

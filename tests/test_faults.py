@@ -115,10 +115,10 @@ def test_step_that_blows_up_the_weights_is_caught(cls):
         check_is_fitted(estimator)
 
 
-def _poison_weights(real, module, *args, **kwargs):
-    parts = real(module, *args, **kwargs)
+def _poison_weights(real, run, *args, **kwargs):
+    parts = real(run, *args, **kwargs)
     with torch.no_grad():
-        next(module.parameters()).fill_(float("nan"))
+        next(run.module.parameters()).fill_(float("nan"))
     return parts
 
 

@@ -11,6 +11,7 @@ import functools
 import io
 import pickle
 import warnings
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -30,9 +31,10 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
 from skae import AutoencoderTransformer
-from skae._persistence import STATE_KEY
+from skae._persistence import NETWORK_KEY
 
 ESTIMATORS = public_estimator_classes()
+DATA = Path(__file__).parent / "data"
 X = blobs()
 X_UNIT = (X - X.min()) / (X.max() - X.min())
 
@@ -308,14 +310,41 @@ def test_real_cuda_model_loads_on_cpu(cls, monkeypatch):
 def test_state_from_a_newer_skae_is_refused(cls):
     estimator, _ = _shared_fit(cls)
     state = estimator.__getstate__()
-    state[STATE_KEY] = {**state[STATE_KEY], "format": 99}
+    state[NETWORK_KEY] = {**state[NETWORK_KEY], "format": 99}
     with pytest.raises(ValueError, match="newer skae"):
         cls.__new__(cls).__setstate__(state)
 
 
+@pytest.mark.parametrize(
+    "name", ["transformer", "denoiser", "detector"], ids=lambda name: name
+)
+def test_pickles_of_skae_0_1_load_and_give_their_outputs(name):
+    # Files written by skae 0.1.0 (state format 1, which described the
+    # network by the estimator's _architecture), with the outputs that
+    # version computed on the stored X.
+    data = np.load(DATA / "skae-0.1.0-outputs.npz")
+    with open(DATA / f"skae-0.1.0-{name}.pkl", "rb") as f:
+        estimator = pickle.load(f)
+    assert not hasattr(estimator, "_architecture")
+    for method in ("transform", "score_samples"):
+        if f"{name}_{method}" in data:
+            np.testing.assert_allclose(
+                getattr(estimator, method)(data["X"]),
+                data[f"{name}_{method}"],
+                rtol=1e-12,
+                atol=1e-12,
+            )
+    # The saved optimizer state came back with it: training continues.
+    n_iter = estimator.n_iter_
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        estimator.partial_fit(data["X"])
+    assert estimator.n_iter_ == n_iter + 1
+
+
 @pytest.mark.parametrize("cls", ESTIMATORS, ids=class_id)
 def test_state_with_torch_objects_still_loads(cls):
-    # A state pickled before states were plain holds the modules themselves.
+    # A state holding the live network (e.g. copied from vars) loads as is.
     estimator, data = _shared_fit(cls)
     restored = cls.__new__(cls)
     restored.__setstate__(dict(vars(estimator)))

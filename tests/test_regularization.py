@@ -3,6 +3,7 @@
 import re
 
 import numpy as np
+import torch
 import pytest
 from sklearn.datasets import load_digits
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
@@ -20,9 +21,13 @@ def X():
 
 
 def all_weights(model):
-    return np.concatenate(
-        [w.detach().cpu().numpy().ravel() for w in model._module.weights()]
-    )
+    linears = [
+        m
+        for half in (model.encoder_, model.decoder_)
+        for m in half.modules()
+        if isinstance(m, torch.nn.Linear)
+    ]
+    return np.concatenate([m.weight.detach().cpu().numpy().ravel() for m in linears])
 
 
 def test_kl_sparsity_drives_mean_activation_to_target(X):

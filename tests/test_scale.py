@@ -110,13 +110,23 @@ def test_sparse_input_is_range_checked_like_dense(digits):
         fit(sparse.csr_matrix(X), **params)
 
 
-def test_column_range_reads_chunks_of_sparse_and_dense_data(digits, monkeypatch):
+def test_column_summary_reads_chunks_of_sparse_and_dense_data(digits, monkeypatch):
     monkeypatch.setattr(_data, "_STATS_CHUNK_ELEMENTS", 64 * 10)
-    expected = digits.min(axis=0), digits.max(axis=0)
+    reads = []
+    real_dense_rows = _data.dense_rows
+    monkeypatch.setattr(
+        _data, "dense_rows", lambda X, rows: reads.append(rows) or real_dense_rows(X, rows)
+    )
     for X in (digits, sparse.csr_matrix(digits), sparse.csr_array(digits)):
-        low, high = _data.column_range(X)
-        np.testing.assert_array_equal(low, expected[0])
-        np.testing.assert_array_equal(high, expected[1])
+        reads.clear()
+        summary = _data.ColumnSummary(X)
+        np.testing.assert_array_equal(summary.min, digits.min(axis=0))
+        np.testing.assert_array_equal(summary.max, digits.max(axis=0))
+        np.testing.assert_allclose(summary.mean, digits.mean(axis=0), rtol=1e-12)
+        np.testing.assert_allclose(summary.variance, digits.var(axis=0), atol=1e-10)
+        assert summary.mean_variance == pytest.approx(digits.var(axis=0).mean())
+        # One pass of 10-row chunks, whichever statistics are read.
+        assert len(reads) == -(-digits.shape[0] // 10)
 
 
 def test_sparse_input_is_not_modified(digits):

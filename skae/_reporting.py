@@ -1,0 +1,44 @@
+"""What ``verbose`` prints during training: epoch lines and progress displays.
+
+Nothing here knows about scikit-learn.
+"""
+
+# Authors: The skae developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import time
+
+from ._objective import RECONSTRUCTION
+
+
+def report_epoch(history, names, parts, validation_loss, start):
+    """Print one line for the epoch just recorded (``verbose >= 1``)."""
+    line = f"Iteration {history.n_iter}, loss = {sum(parts):.6f}"
+    if len(parts) > 1:
+        detail = ", ".join(f"{n} = {p:.6f}" for n, p in zip(names, parts))
+        line += f" ({detail})"
+    if validation_loss is not None:
+        line += f", validation {RECONSTRUCTION} loss = {validation_loss:.6f}"
+    line += f", {time.perf_counter() - start:.2f} s"
+    print(line, flush=True)
+
+
+def progress(batches, n_samples, settings):
+    """Wrap the batch iterator in a progress display when ``verbose >= 2``."""
+    if settings.verbose < 2:
+        return batches
+    n_batches = -(-n_samples // settings.batch_size)
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return _plain_progress(batches, n_batches)
+    return tqdm(batches, total=n_batches, leave=False, unit="batch")
+
+
+def _plain_progress(batches, n_batches):
+    # Without tqdm: a line at every tenth of the epoch.
+    marks = {max(1, round(n_batches * k / 10)) for k in range(1, 11)}
+    for i, batch in enumerate(batches, start=1):
+        yield batch
+        if i in marks:
+            print(f"  batch {i}/{n_batches}", flush=True)

@@ -1,0 +1,63 @@
+"""Penalty terms: each matches its formula."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from skae._modules import Output
+from skae._penalties import ElasticNet, KLSparsity, L1Activity
+
+
+def forward_with(codes):
+    return Output(reconstruction=None, codes=codes)
+
+
+def test_kl_sparsity_matches_formula_and_vanishes_at_target():
+    codes = torch.tensor([[0.1, 0.5], [0.3, 0.5]], dtype=torch.float64)
+    term = KLSparsity(target=0.2, weight=2.0)
+    rho, rho_hat = 0.2, np.array([0.2, 0.5])
+    expected = 2.0 * np.sum(
+        rho * np.log(rho / rho_hat) + (1 - rho) * np.log((1 - rho) / (1 - rho_hat))
+    )
+    assert math.isclose(term(forward_with(codes), None, None).item(), expected)
+    at_target = torch.full((4, 3), 0.2, dtype=torch.float64)
+    assert term(forward_with(at_target), None, None).item() == pytest.approx(
+        0.0, abs=1e-12
+    )
+
+
+def test_kl_sparsity_maps_tanh_codes_to_unit_interval():
+    tanh_codes = torch.full((4, 3), -0.6, dtype=torch.float64)  # (a + 1) / 2 = 0.2
+    term = KLSparsity(0.2, 1.0, tanh_codes=True)
+    assert term(forward_with(tanh_codes), None, None).item() == pytest.approx(
+        0, abs=1e-12
+    )
+
+
+def test_l1_activity_is_weighted_mean_abs_code():
+    codes = torch.tensor([[1.0, -3.0], [0.0, 2.0]])
+    assert L1Activity(0.5)(forward_with(codes), None, None).item() == pytest.approx(
+        0.5 * 1.5
+    )
+
+
+def test_elastic_net_penalises_weights_not_biases(small_module):
+    module = small_module()
+    for p in module.parameters():
+        torch.nn.init.constant_(p, 0.5)
+    n_weights = sum(w.numel() for w in module.weights())
+    output = forward_with(torch.zeros(1, 2, dtype=torch.float64))
+    l1 = ElasticNet(alpha=0.1, l1_ratio=1.0)(output, module, None).item()
+    l2 = ElasticNet(alpha=0.1, l1_ratio=0.0)(output, module, None).item()
+    assert l1 == pytest.approx(0.1 * 0.5 * n_weights)
+    assert l2 == pytest.approx(0.1 * 0.5 * 0.25 * n_weights)
+
+
+def test_terms_are_plain_values():
+    # Frozen dataclasses: equal settings give equal terms, and none can be
+    # changed in place.
+    assert KLSparsity(0.1, 0.2) == KLSparsity(0.1, 0.2)
+    with pytest.raises(AttributeError):
+        L1Activity(0.1).weight = 0.2
