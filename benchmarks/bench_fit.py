@@ -19,6 +19,7 @@ Usage::
 """
 
 import argparse
+import itertools
 import statistics
 import time
 import warnings
@@ -34,9 +35,9 @@ EPOCHS, BATCH, LR, CODE, HIDDEN = 5, 256, 1e-3, 16, (256, 64)
 def torch_network():
     widths = [784, *HIDDEN, CODE]
     layers = []
-    for a, b in zip(widths[:-1], widths[1:]):
+    for a, b in itertools.pairwise(widths):
         layers += [nn.Linear(a, b), nn.ReLU()]
-    for a, b in zip(widths[::-1][:-2], widths[::-1][1:-1]):
+    for a, b in itertools.pairwise(widths[::-1][:-1]):
         layers += [nn.Linear(a, b), nn.ReLU()]
     layers += [nn.Linear(HIDDEN[0], 784), nn.Sigmoid()]
     return nn.Sequential(*layers)
@@ -171,6 +172,38 @@ CONTENDERS = {
 }
 
 
+def fixed_cost(X_train, X_test, warmup, repeats):
+    """skae's cost per fit beyond the epochs: a 1-epoch fit vs 1 loop epoch.
+
+    Wall and CPU seconds (CPU time is less disturbed by other jobs on a
+    shared machine); the difference of the medians is the fixed cost.
+    """
+    global EPOCHS
+    EPOCHS = 1
+    timings = {"minimal loop": ([], []), "skae": ([], [])}
+    for round_ in range(warmup + repeats):
+        for name, fit in (("minimal loop", minimal_loop), ("skae", skae_fit)):
+            cpu = time.process_time()
+            wall, _ = fit(X_train, X_test)
+            cpu = time.process_time() - cpu
+            if round_ >= warmup:
+                timings[name][0].append(wall)
+                timings[name][1].append(cpu)
+    print(f"1 epoch on MNIST {X_train.shape}, medians of {repeats} rounds")
+    for name, (wall, cpu) in timings.items():
+        print(
+            f"{name:<14} wall {statistics.median(wall):.3f} s"
+            f"  cpu {statistics.median(cpu):.3f} s"
+        )
+    loop_wall, loop_cpu = timings["minimal loop"]
+    skae_wall, skae_cpu = timings["skae"]
+    print(
+        f"fixed cost     wall {statistics.median(skae_wall) - statistics.median(loop_wall):.3f} s"
+        f"  per-round median "
+        f"{statistics.median(s - b for s, b in zip(skae_wall, loop_wall, strict=True)):.3f} s"
+    )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", nargs="?", default=DEFAULT_DATA / "mnist")
@@ -178,8 +211,17 @@ def main():
     parser.add_argument("--warmup", type=int, default=1, help="uncounted first rounds")
     parser.add_argument("--n-train", type=int, default=None)
     parser.add_argument("--skip", nargs="*", default=[], help="contenders to leave out")
+    parser.add_argument(
+        "--fixed-cost",
+        action="store_true",
+        help="measure skae's fixed cost per fit: a 1-epoch fit against 1 epoch "
+        "of the minimal loop",
+    )
     args = parser.parse_args()
     X_train, _, X_test, _ = load_images(args.data, args.n_train)
+    if args.fixed_cost:
+        fixed_cost(X_train, X_test, args.warmup, args.repeats)
+        return
     names = [n for n in CONTENDERS if n not in args.skip]
     print(
         f"MNIST {X_train.shape}, {EPOCHS} epochs, batch {BATCH}, "
@@ -198,7 +240,9 @@ def main():
     base = seconds[names[0]]
     print(f"\n{'contender':<22}{'median s':>10}{'ratio':>8}{'test MSE':>10}")
     for name in names:
-        ratio = statistics.median(s / b for s, b in zip(seconds[name], base))
+        ratio = statistics.median(
+            s / b for s, b in zip(seconds[name], base, strict=True)
+        )
         print(
             f"{name:<22}{statistics.median(seconds[name]):>10.2f}{ratio:>8.3f}"
             f"{statistics.median(mse[name]):>10.4f}"

@@ -25,6 +25,7 @@ comparison on the CPU.
 
 import argparse
 import gzip
+import itertools
 import statistics
 import sys
 import time
@@ -61,7 +62,7 @@ def make_network(n_features, device, seed=0):
     torch.manual_seed(seed)  # a benchmark process of its own: global seeding is fine
     widths = [n_features, *HIDDEN, CODE, *HIDDEN[::-1], n_features]
     layers = []
-    for n_in, n_out in zip(widths[:-1], widths[1:]):
+    for n_in, n_out in itertools.pairwise(widths):
         layers += [nn.Linear(n_in, n_out), nn.ReLU()]
     return nn.Sequential(*layers[:-1]).to(device)
 

@@ -62,7 +62,7 @@ print(f"stopped after {ae.n_iter_} epochs, final loss {ae.loss_curve_[-1]:.4f}")
 codes = ae.transform(X)
 probabilities = ae.inverse_transform(codes)
 with np.printoptions(precision=3, suppress=True):
-    for bits, code, proba in zip(X.astype(int), codes, probabilities):
+    for bits, code, proba in zip(X.astype(int), codes, probabilities, strict=True):
         print(bits, code, proba)
 print("all patterns recovered:", np.array_equal(probabilities > 0.5, X == 1))
 
@@ -73,7 +73,7 @@ import matplotlib.pyplot as plt
 
 fig, axes = plt.subplots(1, 3, figsize=(7, 3.5), width_ratios=[3, 4, 3])
 panels = [("input", X), ("codes", codes), ("reconstruction", probabilities)]
-for ax, (title, values) in zip(axes, panels):
+for ax, (title, values) in zip(axes, panels, strict=True):
     image = ax.imshow(values, cmap="viridis", aspect="auto")
     ax.set(title=title, xticks=range(values.shape[1]), yticks=range(8))
     fig.colorbar(image, ax=ax, shrink=0.6)

@@ -82,7 +82,7 @@ rows = [("noisy", X_noisy), ("PCA", X_pca), ("autoencoder", X_dae), ("clean", X_
 n_digits = 8
 figsize = (1.4 * n_digits, 1.7 * len(rows))
 fig, axes = plt.subplots(len(rows), n_digits, figsize=figsize)
-for (name, images), row in zip(rows, axes):
+for (name, images), row in zip(rows, axes, strict=True):
     for i, ax in enumerate(row):
         ax.imshow(images[i].reshape(8, 8), cmap="gray_r", vmin=0, vmax=1)
         ax.set_xticks([])

@@ -91,7 +91,7 @@ fig.tight_layout()
 worst = np.argsort(errors)[::-1][:8]
 reconstructions = detector.reconstruct(X[worst])
 fig, axes = plt.subplots(2, len(worst), figsize=(10, 3))
-for col, (row, rebuilt) in enumerate(zip(worst, reconstructions)):
+for col, (row, rebuilt) in enumerate(zip(worst, reconstructions, strict=True)):
     axes[0, col].imshow(X[row].reshape(8, 8), cmap="gray_r")
     axes[0, col].set_title(
         f"{digits.target[rows][row]}  err {errors[row]:.3f}", fontsize=8
@@ -114,7 +114,7 @@ per_pixel = detector.reconstruction_errors(X[worst[:1]], per_feature=True)[0]
 fig, axes = plt.subplots(1, 3, figsize=(7, 2.6))
 panels = [X[worst[0]], reconstructions[0], per_pixel]
 titles = ["input", "reconstruction", "squared error per pixel"]
-for ax, image, title in zip(axes, panels, titles):
+for ax, image, title in zip(axes, panels, titles, strict=True):
     ax.imshow(image.reshape(8, 8), cmap="gray_r" if title != titles[-1] else "Reds")
     ax.set_title(title, fontsize=9)
     ax.set_xticks([])

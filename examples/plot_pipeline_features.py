@@ -112,7 +112,7 @@ fig.tight_layout()
 from skae.plotting import CodesDisplay
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
-for ax, (name, make) in zip(axes, make_features.items()):
+for ax, (name, make) in zip(axes, make_features.items(), strict=True):
     codes = make(2).fit_transform(X)
     CodesDisplay(codes=codes, labels=y, estimator_name=name).plot(
         ax=ax, legend=ax is axes[1]

@@ -6,8 +6,7 @@
 from ._denoising import DenoisingAutoencoder
 from ._outlier import AutoencoderOutlierDetector
 from ._transformer import AutoencoderTransformer
-
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
     "AutoencoderOutlierDetector",

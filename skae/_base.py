@@ -9,6 +9,8 @@ by ``_recipe``; parameters and their checks live in ``_params``.
 # Authors: The skae developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import contextlib
+import itertools
 import math
 import warnings
 from numbers import Integral
@@ -235,15 +237,16 @@ class _BaseAutoencoder(BaseEstimator):
 
         Returns the training loop's :class:`~skae._training.StopReason`.
         """
-        summary = ColumnSummary(X)
+        fresh = not hasattr(self, "_network") or not (incremental or self.warm_start)
+        # Read by the hooks in this order (ranges first): one pass over X.
+        summary = ColumnSummary(X, moments=fresh)
         self._check_settings(X, summary)
         device = resolve_device(self.device)
-        fresh = not hasattr(self, "_network") or not (incremental or self.warm_start)
-        if fresh:
-            self._initialize(X, summary, device)
-        else:
+        if not fresh:
             self._check_same_network(X)
         self._observe_data(summary, fresh)
+        if fresh:
+            self._initialize(X, summary, device)
         network = self._network
         if not incremental or network.optimizer is None:
             network.module.to(device)
@@ -451,7 +454,7 @@ class _BaseAutoencoder(BaseEstimator):
 
     def _network_advice(self, recipe):
         widths = [recipe.n_features, *recipe.hidden_layer_sizes, recipe.n_components]
-        n_weights = 2 * sum(a * b for a, b in zip(widths[:-1], widths[1:]))
+        n_weights = 2 * sum(a * b for a, b in itertools.pairwise(widths))
         return (
             f"The network has about {n_weights:.3g} weights (hidden_layer_sizes="
             f"{self.hidden_layer_sizes!r}, n_components={self.n_components}): use "
@@ -505,6 +508,7 @@ class _BaseAutoencoder(BaseEstimator):
                 "infinite); the weights from before this call were kept. Lower "
                 "learning_rate_init to train further.",
                 ConvergenceWarning,
+                stacklevel=2,
             )
         elif reason is StopReason.DIVERGED:
             warnings.warn(
@@ -512,17 +516,20 @@ class _BaseAutoencoder(BaseEstimator):
                 "infinite); the weights of the best epoch were restored after "
                 f"{self.n_iter_} epochs. Lower learning_rate_init to train further.",
                 ConvergenceWarning,
+                stacklevel=2,
             )
         elif reason is StopReason.INTERRUPTED:
             warnings.warn(
                 "Training interrupted by user; the best weights so far are kept.",
                 UserWarning,
+                stacklevel=2,
             )
         elif reason is StopReason.MAX_ITER and not incremental:
             warnings.warn(
                 f"Maximum iterations ({self.max_iter}) reached and the "
                 "optimization hasn't converged yet.",
                 ConvergenceWarning,
+                stacklevel=2,
             )
 
     # ------------------------------------------------------------------
@@ -677,8 +684,7 @@ class _BaseAutoencoder(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
-        try:
+        # An unavailable device fails at fit, with its own message.
+        with contextlib.suppress(ValueError):
             tags.non_deterministic = resolve_device(self.device).type == "cuda"
-        except ValueError:
-            pass
         return tags

@@ -10,7 +10,6 @@ form. Nothing here knows about scikit-learn.
 # SPDX-License-Identifier: BSD-3-Clause
 
 from concurrent.futures import ThreadPoolExecutor
-from functools import cached_property
 
 import numpy as np
 import torch
@@ -142,13 +141,19 @@ def host_tensor(array, dtype):
 
 
 def to_tensor(X, dtype, device):
-    """A copy of the array ``X`` as a tensor (the caller's array is untouched).
+    """The array ``X`` as a tensor, for reading (the caller's array is untouched).
 
-    Dense host arrays go to the CPU in one conversion. Sparse matrices, and
+    An in-memory C-ordered array of the right dtype is shared with a CPU
+    tensor, not copied; other dense host arrays go to the CPU in one
+    conversion. Sparse matrices, and
     anything bound for CUDA, are converted a chunk of rows at a time (through
     pinned memory to CUDA), so the host never holds a second full copy.
     """
     if device.type == "cpu" and not sparse.issparse(X):
+        if _shareable(X, dtype):
+            # Training only reads its data: share the caller's memory
+            # rather than copy it (one pass over X less per fit).
+            return torch.from_numpy(X)
         return host_tensor(X, dtype)
     out = torch.empty(X.shape, dtype=dtype, device=device)
     chunk_rows = _rows_per_chunk(_row_bytes(X.shape[1], dtype), STREAM_CHUNK_BYTES)
@@ -156,6 +161,18 @@ def to_tensor(X, dtype, device):
         chunk = host_tensor(dense_rows(X, rows), dtype)
         out[rows].copy_(_pinned(chunk, device), non_blocking=device.type == "cuda")
     return out
+
+
+def _shareable(X, dtype):
+    """Whether a CPU tensor may view ``X`` itself: an in-memory, writable,
+    C-ordered ndarray of the tensor's dtype (a memmap is read from disk at
+    every access, and torch refuses read-only arrays)."""
+    return (
+        type(X) is np.ndarray
+        and X.flags.c_contiguous
+        and X.flags.writeable
+        and X.dtype == torch.empty((), dtype=dtype).numpy().dtype
+    )
 
 
 def _pinned(tensor, device):
@@ -287,19 +304,26 @@ def _stats_rows(n_features):
 class ColumnSummary:
     """Per-column mean, variance, minimum and maximum of ``X``, in float64.
 
-    Computed on first use, in one pass over row chunks that merges each
-    chunk's mean and sum of squared deviations (Chan et al.), so that
-    float32 data of any size (or sparse data) needs no float64 (or dense)
-    copy, and huge magnitudes do not overflow. Sparse rows are densified a
-    chunk at a time, so a CSR matrix gives the same statistics, bit for
-    bit, as its dense twin (implicit zeros count in its range).
+    Statistics are computed when first read, in one pass over row chunks
+    that merges each chunk's mean and sum of squared deviations (Chan et
+    al.), so that float32 data of any size (or sparse data) needs no float64
+    (or dense) copy, and huge magnitudes do not overflow. Sparse rows are
+    densified a chunk at a time, so a CSR matrix gives the same statistics,
+    bit for bit, as its dense twin (implicit zeros count in its range).
+
+    The first read decides what that pass computes: a moment (``mean``,
+    ``variance``) computes the moments only; a range (``min``, ``max``)
+    computes the ranges, and the moments too when ``moments`` is true (a
+    fresh fit reads both, and reads its ranges first). Whatever the first
+    pass left out costs a pass of its own.
     """
 
-    def __init__(self, X):
+    def __init__(self, X, moments=True):
         self._X = X
+        self._moments_wanted = moments
+        self._stats = {}
 
-    @cached_property
-    def _values(self):
+    def _compute(self, moments, ranges):
         X = self._X
         n, mean, m2 = 0, np.zeros(X.shape[1]), np.zeros(X.shape[1])
         low = np.full(X.shape[1], np.inf)
@@ -309,20 +333,34 @@ class ColumnSummary:
         with np.errstate(over="ignore", invalid="ignore"):
             for chunk in _row_slices(X.shape[0], _stats_rows(X.shape[1])):
                 rows = dense_rows(X, chunk)
-                n, mean, m2 = _merge_chunk(rows, n, mean, m2)
-                np.minimum(low, rows.min(axis=0), out=low)
-                np.maximum(high, rows.max(axis=0), out=high)
-            return mean, m2 / n, low, high
+                if moments:
+                    n, mean, m2 = _merge_chunk(rows, n, mean, m2)
+                if ranges:
+                    np.minimum(low, rows.min(axis=0), out=low)
+                    np.maximum(high, rows.max(axis=0), out=high)
+            if moments:
+                self._stats.update(mean=mean, variance=m2 / n)
+        if ranges:
+            self._stats.update(min=low, max=high)
+
+    def _get(self, name):
+        if name not in self._stats:
+            if name in ("mean", "variance"):
+                self._compute(moments=True, ranges=False)
+            else:
+                moments = self._moments_wanted and "mean" not in self._stats
+                self._compute(moments=moments, ranges=True)
+        return self._stats[name]
 
     @property
     def mean(self):
         """Column means."""
-        return self._values[0]
+        return self._get("mean")
 
     @property
     def variance(self):
         """Column variances (population, ``ddof=0``)."""
-        return self._values[1]
+        return self._get("variance")
 
     @property
     def mean_variance(self):
@@ -333,12 +371,12 @@ class ColumnSummary:
     @property
     def min(self):
         """Column minima."""
-        return self._values[2]
+        return self._get("min")
 
     @property
     def max(self):
         """Column maxima."""
-        return self._values[3]
+        return self._get("max")
 
 
 def _merge_chunk(rows, n, mean, m2):

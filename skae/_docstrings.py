@@ -21,14 +21,14 @@ import textwrap
 PARAMETERS = {}
 
 PARAMETERS["n_components"] = (
-    'int',
+    "int",
     """\
 Width of the code (bottleneck) layer: the number of features
 ``transform`` returns.""",
 )
 
 PARAMETERS["hidden_layer_sizes"] = (
-    'array-like of int',
+    "array-like of int",
     """\
 Widths of the encoder layers between the input and the code layer; the
 decoder mirrors them. ``()`` gives a single-layer encoder and decoder.""",
@@ -70,7 +70,7 @@ kernels are used wherever torch offers them.""",
 )
 
 PARAMETERS["learning_rate_init"] = (
-    'float',
+    "float",
     """\
 Step size of the optimizer.""",
 )
@@ -84,19 +84,19 @@ number of rows is clipped to it.""",
 )
 
 PARAMETERS["max_iter"] = (
-    'int',
+    "int",
     """\
 Maximum number of epochs (passes over the training data).""",
 )
 
 PARAMETERS["tol"] = (
-    'float',
+    "float",
     """\
 Minimum improvement of the monitored loss that counts as progress.""",
 )
 
 PARAMETERS["n_iter_no_change"] = (
-    'int',
+    "int",
     """\
 Training stops once the monitored loss (the training loss, or the
 validation reconstruction loss when ``early_stopping=True``) has not
@@ -104,7 +104,7 @@ improved by ``tol`` for more than this many consecutive epochs.""",
 )
 
 PARAMETERS["early_stopping"] = (
-    'bool',
+    "bool",
     """\
 Hold out ``validation_fraction`` of the rows, monitor their
 reconstruction loss (penalties excluded) and, at the end, restore the
@@ -112,19 +112,19 @@ weights of the epoch where it was lowest.""",
 )
 
 PARAMETERS["validation_fraction"] = (
-    'float',
+    "float",
     """\
 Fraction of rows held out when ``early_stopping=True``.""",
 )
 
 PARAMETERS["shuffle"] = (
-    'bool',
+    "bool",
     """\
 Shuffle the rows before every epoch.""",
 )
 
 PARAMETERS["alpha"] = (
-    'float',
+    "float",
     """\
 Strength of the elastic-net weight penalty
 ``alpha * (l1_ratio * ||W||_1 + (1 - l1_ratio) / 2 * ||W||_2^2)``,
@@ -133,13 +133,13 @@ each batch's loss.""",
 )
 
 PARAMETERS["l1_ratio"] = (
-    'float',
+    "float",
     """\
 Mix of the weight penalty: 0 is pure L2 (ridge), 1 is pure L1 (lasso).""",
 )
 
 PARAMETERS["dropout"] = (
-    'float',
+    "float",
     """\
 Dropout rate of the hidden layers during training (not the code layer,
 whose units are the representation itself). ``transform`` and every
@@ -158,13 +158,13 @@ adds ``sparsity_weight * mean |code|`` (an L1 activity regularizer).""",
 )
 
 PARAMETERS["sparsity_target"] = (
-    'float',
+    "float",
     """\
 Target mean activation of each code unit for ``sparsity='kl'``.""",
 )
 
 PARAMETERS["sparsity_weight"] = (
-    'float',
+    "float",
     """\
 Weight of the sparsity penalty. The reconstruction loss is normalised
 (about 1 for an untrained network), while the KL term is summed over
@@ -174,14 +174,14 @@ network give up reconstructing in favour of sparsity.""",
 )
 
 PARAMETERS["warm_start"] = (
-    'bool',
+    "bool",
     """\
 When True, ``fit`` continues from the previous solution (same
 architecture required) instead of starting afresh.""",
 )
 
 PARAMETERS["verbose"] = (
-    'int',
+    "int",
     """\
 0 is silent; 1 prints one line per epoch (the loss, its parts when
 penalties are active, the validation loss and seconds); 2 and more
@@ -190,7 +190,7 @@ otherwise).""",
 )
 
 PARAMETERS["random_state"] = (
-    'int, RandomState instance or None',
+    "int, RandomState instance or None",
     """\
 Seeds weight initialisation, shuffling, the validation split, dropout
 and noise through generators of the estimator's own; global random
@@ -198,7 +198,7 @@ state is never touched. An int gives bit-identical fits on the CPU.""",
 )
 
 PARAMETERS["device"] = (
-    'str or torch.device',
+    "str or torch.device",
     """\
 Where to train and infer: ``'auto'`` (CUDA when available, else the
 CPU), ``'cpu'``, ``'cuda'`` or ``'cuda:N'``. Stored as given. On the

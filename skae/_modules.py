@@ -7,6 +7,7 @@ Nothing here knows about scikit-learn; the estimators build an
 # Authors: The skae developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import itertools
 import math
 from functools import partial
 from typing import NamedTuple
@@ -95,7 +96,7 @@ def _hidden_stack(widths, activation, dropout):
     of a narrow bottleneck destroys the representation itself.
     """
     layers = []
-    for n_in, n_out in zip(widths[:-1], widths[1:]):
+    for n_in, n_out in itertools.pairwise(widths):
         layers.append(HiddenLayer(n_in, n_out, activation))
         if dropout > 0:
             layers.append(SeededDropout(dropout))

@@ -182,7 +182,9 @@ def _loading_device(device):
     try:
         return resolve_device(device)
     except ValueError as exc:
-        warnings.warn(f"{exc} The model was loaded on the CPU instead.", UserWarning)
+        warnings.warn(
+            f"{exc} The model was loaded on the CPU instead.", UserWarning, stacklevel=2
+        )
         return torch.device("cpu")
 
 
@@ -215,6 +217,7 @@ def _rebuild_optimizer(module, saved):
             f"The saved optimizer state could not be restored ({exc}); "
             "partial_fit and warm_start will start a fresh optimizer.",
             UserWarning,
+            stacklevel=2,
         )
         return None
     return optimizer

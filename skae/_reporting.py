@@ -15,7 +15,7 @@ def report_epoch(history, names, parts, validation_loss, start):
     """Print one line for the epoch just recorded (``verbose >= 1``)."""
     line = f"Iteration {history.n_iter}, loss = {sum(parts):.6f}"
     if len(parts) > 1:
-        detail = ", ".join(f"{n} = {p:.6f}" for n, p in zip(names, parts))
+        detail = ", ".join(f"{n} = {p:.6f}" for n, p in zip(names, parts, strict=True))
         line += f" ({detail})"
     if validation_loss is not None:
         line += f", validation {RECONSTRUCTION} loss = {validation_loss:.6f}"

@@ -206,7 +206,9 @@ def _weighted_sums(steps, sizes):
     # would synchronise with the device at every streamed chunk.
     weights = torch.tensor(sizes, dtype=steps[0][0].dtype)
     weights = weights.to(steps[0][0].device, non_blocking=True)
-    return torch.stack([torch.dot(torch.stack(part), weights) for part in zip(*steps)])
+    return torch.stack(
+        [torch.dot(torch.stack(part), weights) for part in zip(*steps, strict=True)]
+    )
 
 
 @torch.no_grad()
@@ -261,7 +263,7 @@ def update_history(history, parts, names, validation_loss, tol):
     """Record an epoch; returns True when the monitored loss improved."""
     history.n_iter += 1
     history.loss_curve.append(sum(parts))
-    for name, value in zip(names, parts):
+    for name, value in zip(names, parts, strict=True):
         history.components.setdefault(name, []).append(value)
     monitored = history.loss_curve[-1]
     if validation_loss is not None:

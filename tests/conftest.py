@@ -2,7 +2,6 @@
 
 import warnings
 
-import numpy as np
 import pytest
 import torch
 from sklearn.datasets import load_digits
@@ -42,5 +41,9 @@ def small_module():
 
 
 @pytest.fixture
-def rng():
-    return np.random.default_rng(0)
+def two_torch_threads():
+    """Two torch threads for the test; back to the suite's one afterwards."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(previous)

@@ -5,7 +5,6 @@ works (finite outputs) and says, with a warning, what it kept; it never
 leaves a model that emits NaN.
 """
 
-import re
 import warnings
 
 import numpy as np
@@ -69,6 +68,27 @@ def _raise(exc):
 # Divergence
 
 
+def _expected_outcome(cls, solver, learning_rate_init, batch_size):
+    """How a fit at a huge learning rate ends, by construction.
+
+    ``'raises'``: no epoch gave usable weights, the fit raises and leaves
+    the estimator unfitted. ``'restores'``: an epoch diverged, the best
+    earlier epoch is kept with a warning. ``'fits'``: training never
+    diverges.
+    """
+    if learning_rate_init == 1e300:
+        # Any step overflows the weights.
+        return "raises"
+    if solver != "sgd" or cls.__name__ == "AutoencoderOutlierDetector":
+        # Adaptive steps are bounded by the learning rate, so the weights
+        # wander off finitely; the detector's tanh units saturate instead
+        # of overflowing.
+        return "fits"
+    # Plain SGD grows geometrically: three steps per epoch overflow within
+    # the first epoch, one step per epoch only after a recorded epoch.
+    return "raises" if batch_size == 8 else "restores"
+
+
 @pytest.mark.parametrize(
     "batch_size", [8, 64], ids=["3-steps-per-epoch", "1-step-per-epoch"]
 )
@@ -85,18 +105,23 @@ def test_huge_learning_rate_never_leaves_nan(
         batch_size=batch_size,
         max_iter=5,
     )
-    try:
-        caught = _fit_recording(estimator)
-    except ValueError as exc:
-        assert re.search("diverged.*learning_rate_init", str(exc)), str(exc)
+    expected = _expected_outcome(cls, solver, learning_rate_init, batch_size)
+    if expected == "raises":
+        with pytest.raises(ValueError, match="diverged.*learning_rate_init"):
+            _fit_recording(estimator)
         with pytest.raises(NotFittedError):
             check_is_fitted(estimator)
         return
+    caught = _fit_recording(estimator)
     for name, out in all_outputs(estimator, X).items():
         assert_finite(out, name)
     assert all(np.isfinite(estimator.loss_curve_))
-    for message in _messages(caught, UserWarning):
-        assert "diverged" not in message or "restored" in message or "kept" in message
+    diverged = [m for m in _messages(caught, Warning) if "diverged" in m]
+    if expected == "fits":
+        assert diverged == [] and estimator.n_iter_ == 5
+    else:
+        assert len(diverged) == 1 and "restored" in diverged[0]
+        assert estimator.n_iter_ < 5
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS, ids=class_id)

@@ -51,7 +51,7 @@ def test_untrained_network_outputs_the_mean():
 
 def test_reset_parameters_is_reproducible_and_zeroes_biases(small_module):
     a, b, c = small_module(0), small_module(0), small_module(1)
-    for pa, pb in zip(a.parameters(), b.parameters()):
+    for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
         assert torch.equal(pa, pb)
     assert not torch.equal(a.output_linear().weight, c.output_linear().weight)
     assert all(torch.count_nonzero(layer[0].bias) == 0 for layer in a.hidden_layers())

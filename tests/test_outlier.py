@@ -145,7 +145,7 @@ def test_set_contamination_equals_refitting_and_does_not_retrain(fitted):
         assert np.mean(detector.predict(X) == -1) == pytest.approx(0.2, abs=1 / len(X))
         refit = AutoencoderOutlierDetector(contamination=0.2, **SMALL).fit(X)
         assert detector.offset_ == refit.offset_
-        for before, after in zip(weights, detector.encoder_.parameters()):
+        for before, after in zip(weights, detector.encoder_.parameters(), strict=True):
             assert torch_equal(before, after)
     finally:
         detector.set_contamination("auto")

@@ -61,7 +61,7 @@ def _fit(cls, config="default", **params):
     return estimator, data
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _shared_fit(cls, config="default"):
     """A fitted model shared by the tests that do not change it."""
     return _fit(cls, config)

@@ -3,8 +3,8 @@
 import re
 
 import numpy as np
-import torch
 import pytest
+import torch
 from sklearn.datasets import load_digits
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 

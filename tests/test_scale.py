@@ -24,17 +24,6 @@ SMALL = dict(hidden_layer_sizes=(16,), max_iter=3, random_state=0, device="cpu")
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    # These tests check results, not speed: on a busy shared machine two
-    # torch threads of such tiny fits wait on each other for most of their
-    # time (10-40 times slower, measured). Restored afterwards.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture
 def digits():
     return load_digits().data
@@ -93,7 +82,7 @@ def test_sparse_gives_the_same_result_as_dense(digits, fmt, mode, request):
     X_sparse = sparse.csr_matrix(digits).asformat(fmt)
     dense, sparse_fit = fit(digits), fit(X_sparse)
     assert dense.loss_curve_ == sparse_fit.loss_curve_
-    for a, b in zip(outputs(dense, digits), outputs(sparse_fit, X_sparse)):
+    for a, b in zip(outputs(dense, digits), outputs(sparse_fit, X_sparse), strict=True):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(
         sparse_fit.reconstruct(X_sparse), dense.reconstruct(digits)
@@ -110,30 +99,11 @@ def test_sparse_input_is_range_checked_like_dense(digits):
         fit(sparse.csr_matrix(X), **params)
 
 
-def test_column_summary_reads_chunks_of_sparse_and_dense_data(digits, monkeypatch):
-    monkeypatch.setattr(_data, "_STATS_CHUNK_ELEMENTS", 64 * 10)
-    reads = []
-    real_dense_rows = _data.dense_rows
-    monkeypatch.setattr(
-        _data, "dense_rows", lambda X, rows: reads.append(rows) or real_dense_rows(X, rows)
-    )
-    for X in (digits, sparse.csr_matrix(digits), sparse.csr_array(digits)):
-        reads.clear()
-        summary = _data.ColumnSummary(X)
-        np.testing.assert_array_equal(summary.min, digits.min(axis=0))
-        np.testing.assert_array_equal(summary.max, digits.max(axis=0))
-        np.testing.assert_allclose(summary.mean, digits.mean(axis=0), rtol=1e-12)
-        np.testing.assert_allclose(summary.variance, digits.var(axis=0), atol=1e-10)
-        assert summary.mean_variance == pytest.approx(digits.var(axis=0).mean())
-        # One pass of 10-row chunks, whichever statistics are read.
-        assert len(reads) == -(-digits.shape[0] // 10)
-
-
 def test_sparse_input_is_not_modified(digits):
     X = sparse.csr_matrix(digits)
     before = X.copy()
     fit(X).transform(X)
-    assert (X != before).nnz == 0
+    assert (before != X).nnz == 0
     assert X.format == "csr"
 
 
@@ -147,7 +117,7 @@ def test_memmap_gives_the_same_result_as_ndarray(
     X = digits.astype(dtype)
     X_map = write_memmap(tmp_path / "X.npy", X)
     in_memory, mapped = fit(X), fit(X_map)
-    for a, b in zip(outputs(in_memory, X), outputs(mapped, X_map)):
+    for a, b in zip(outputs(in_memory, X), outputs(mapped, X_map), strict=True):
         assert a.dtype == b.dtype
         np.testing.assert_array_equal(a, b)
     codes = write_memmap(tmp_path / "codes.npy", in_memory.transform(X))
@@ -366,8 +336,7 @@ def test_memory_stays_bounded_whatever_the_data_size(kind, memory_growth):
 # Threads
 
 
-def test_concurrent_fits_share_torch_threads():
-    torch.set_num_threads(2)  # restored by one_torch_thread
+def test_concurrent_fits_share_torch_threads(two_torch_threads):
     default = 2
     seen, entered, release = {}, threading.Event(), threading.Event()
 
@@ -397,8 +366,7 @@ def test_concurrent_fits_share_torch_threads():
     assert later == [default]
 
 
-def test_a_lone_fit_keeps_torch_threads(digits):
-    torch.set_num_threads(2)  # restored by one_torch_thread
+def test_a_lone_fit_keeps_torch_threads(digits, two_torch_threads):
     fit(digits)
     assert torch.get_num_threads() == 2
 

@@ -5,7 +5,6 @@ import warnings
 import joblib
 import numpy as np
 import pytest
-import torch
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
@@ -39,15 +38,8 @@ def search(X, n_jobs=None):
 
 @pytest.fixture(scope="module")
 def sequential(X):
-    # One torch thread, as each parallel worker gets: on a busy shared
-    # machine two threads of such tiny fits wait on each other for most of
-    # their time (10-40 times slower, measured). Restored afterwards.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return search(X).cv_results_
-    finally:
-        torch.set_num_threads(threads)
+    # On one torch thread (the suite's setting), as each parallel worker gets.
+    return search(X).cv_results_
 
 
 def assert_same_results(results, expected):
@@ -63,6 +55,7 @@ def test_loky_search_matches_sequential(X, sequential):
     assert_same_results(search(X, n_jobs=2).cv_results_, sequential)
 
 
+@pytest.mark.slow
 def test_dask_search_matches_sequential(X, sequential):
     # A real cluster on the loopback interface: a scheduler and one worker
     # with two threads, talking over TCP. Thread workers share one process,
@@ -75,7 +68,6 @@ def test_dask_search_matches_sequential(X, sequential):
         protocol="tcp://",
         dashboard_address=None,
     )
-    with cluster, distributed.Client(cluster):
-        with joblib.parallel_backend("dask"):
-            results = search(X, n_jobs=-1).cv_results_
+    with cluster, distributed.Client(cluster), joblib.parallel_backend("dask"):
+        results = search(X, n_jobs=-1).cv_results_
     assert_same_results(results, sequential)

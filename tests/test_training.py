@@ -148,9 +148,7 @@ def test_validation_corruption_is_the_same_at_every_pass(setup):
     inputs = []
 
     def corrupt(batch, generator):
-        noisy = batch + torch.randn(
-            batch.shape, generator=generator, dtype=batch.dtype
-        )
+        noisy = batch + torch.randn(batch.shape, generator=generator, dtype=batch.dtype)
         if not torch.is_grad_enabled():  # only the validation passes
             inputs.append(noisy)
         return noisy

@@ -52,6 +52,7 @@ def default8(digits_split):
 # Quality floors
 
 
+@pytest.mark.slow
 def test_linear_autoencoder_matches_pca(digits_split):
     X_train, X_test, _, _ = digits_split
     for k in (4, 8):
@@ -68,11 +69,13 @@ def test_linear_autoencoder_matches_pca(digits_split):
         assert test_mse(ae, X_test) <= 1.02 * test_mse(pca, X_test)
 
 
+@pytest.mark.slow
 def test_nonlinear_default_beats_pca_reconstruction(digits_split, pca8, default8):
     X_test = digits_split[1]
     assert test_mse(default8, X_test) < test_mse(pca8, X_test)
 
 
+@pytest.mark.slow
 def test_default_codes_are_as_good_features_as_pca(digits_split, pca8, default8):
     X_train, X_test, y_train, y_test = digits_split
 

@@ -282,7 +282,9 @@ class ReconstructionDisplay:
             image_shape=image_shape,
             # The rows are already selected: show them all.
             n_images=len(indices),
-            X_reference=None if X_reference is None else select_rows(X_reference, indices),
+            X_reference=(
+                None if X_reference is None else select_rows(X_reference, indices)
+            ),
             ax=ax,
             name=type(estimator).__name__ if name is None else name,
             **kwargs,

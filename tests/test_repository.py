@@ -1,0 +1,99 @@
+"""Repository habits the suite enforces: lint, one version, documented parameters."""
+
+import inspect
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sklearn.base import BaseEstimator
+
+import skae
+from skae import _docstrings
+
+ROOT = Path(__file__).resolve().parents[1]
+ESTIMATORS = [
+    getattr(skae, name)
+    for name in skae.__all__
+    if inspect.isclass(getattr(skae, name))
+    and issubclass(getattr(skae, name), BaseEstimator)
+]
+
+
+@pytest.mark.parametrize("command", [["check"], ["format", "--check"]])
+def test_ruff_is_clean(command):
+    ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
+    if not Path(ruff).exists():
+        pytest.skip("ruff is not installed (pip install -e '.[lint]')")
+    result = subprocess.run(
+        [ruff, *command, str(ROOT)], capture_output=True, text=True, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_version_is_written_in_one_place():
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "version" not in pyproject["project"]
+    assert pyproject["project"]["dynamic"] == ["version"]
+    written = [
+        path.relative_to(ROOT).as_posix()
+        for path in (ROOT / "skae").rglob("*.py")
+        if re.search(r"^__version__ = ", path.read_text(), re.M)
+    ]
+    assert written == ["skae/_version.py"]
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    assert f"## [{skae.__version__}]" in changelog
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda c: c.__name__)
+def test_every_parameter_is_documented_once_with_its_default(cls):
+    doc = inspect.getdoc(cls)
+    for name, parameter in inspect.signature(cls).parameters.items():
+        entries = re.findall(rf"^{name} : .*$", doc, re.M)
+        assert len(entries) == 1, (name, entries)
+        assert entries[0].endswith(f"default={parameter.default!r}"), entries[0]
+
+
+def test_unknown_placeholders_are_an_error_at_definition():
+    with pytest.raises(ValueError, match="unknown placeholder {no_such_section}"):
+
+        @_docstrings.fill_doc
+        class _Broken(BaseEstimator):
+            """Broken.
+
+            Parameters
+            ----------
+            {no_such_section}
+            """
+
+
+def test_placeholders_need_the_parameters_in_init():
+    with pytest.raises(ValueError, match=r"documents \['n_components'\]"):
+
+        @_docstrings.fill_doc
+        class _Missing(BaseEstimator):
+            """Missing.
+
+            {n_components}
+            """
+
+            def __init__(self, other=1):
+                self.other = other
+
+
+def test_per_class_descriptions_replace_the_shared_ones():
+    @_docstrings.fill_doc(max_iter="Rounds of training.")
+    class _Custom(BaseEstimator):
+        """Custom.
+
+        {max_iter}
+        """
+
+        def __init__(self, max_iter=7):
+            self.max_iter = max_iter
+
+    doc = inspect.cleandoc(_Custom.__doc__)
+    assert "max_iter : int, default=7\n    Rounds of training." in doc
