@@ -195,13 +195,10 @@ def fixed_cost(X_train, X_test, warmup, repeats):
             f"{name:<14} wall {statistics.median(wall):.3f} s"
             f"  cpu {statistics.median(cpu):.3f} s"
         )
-    loop_wall, loop_cpu = timings["minimal loop"]
-    skae_wall, skae_cpu = timings["skae"]
-    print(
-        f"fixed cost     wall {statistics.median(skae_wall) - statistics.median(loop_wall):.3f} s"
-        f"  per-round median "
-        f"{statistics.median(s - b for s, b in zip(skae_wall, loop_wall, strict=True)):.3f} s"
-    )
+    for kind, index in (("wall", 0), ("cpu", 1)):
+        skae, loop = timings["skae"][index], timings["minimal loop"][index]
+        per_round = statistics.median(s - b for s, b in zip(skae, loop, strict=True))
+        print(f"fixed cost ({kind}): median per-round difference {per_round:.3f} s")
 
 
 def main():
