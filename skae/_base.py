@@ -256,7 +256,7 @@ class _BaseAutoencoder(BaseEstimator):
         if reason.diverged:
             # Its moments saw the non-finite step: later calls start afresh.
             network.optimizer = None
-        self._publish(settings, device)
+        self._publish(settings)
         if reason is StopReason.DIVERGED_AT_START and (
             fresh or network.history.n_iter == 0
         ):
@@ -483,7 +483,7 @@ class _BaseAutoencoder(BaseEstimator):
     # ------------------------------------------------------------------
     # After the loop
 
-    def _publish(self, settings, device):
+    def _publish(self, settings):
         history = self._network.history
         self.n_iter_ = history.n_iter
         self.loss_curve_ = list(history.loss_curve)
@@ -493,7 +493,8 @@ class _BaseAutoencoder(BaseEstimator):
         )
         self.best_loss_ = history.best_loss
         self.batch_size_ = settings.batch_size
-        self.device_ = str(device)
+        # Where the weights are: 'cuda:0' rather than the unindexed 'cuda'.
+        self.device_ = str(next(self._network.module.parameters()).device)
         self.encoder_ = self._network.module.encoder.eval()
         self.decoder_ = self._network.module.decoder.eval()
 

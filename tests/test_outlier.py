@@ -60,7 +60,9 @@ def test_each_round_trains_afresh_on_the_best_reconstructed_rows():
 def test_max_samples_caps_the_rows_of_each_round(capsys, max_samples, rows):
     X, _ = planted(n_inliers=150, n_outliers=10)
     params = dict(SMALL, max_iter=2, verbose=1)
-    AutoencoderOutlierDetector(n_rounds=2, max_samples=max_samples, **params).fit(X)
+    detector = AutoencoderOutlierDetector(n_rounds=2, max_samples=max_samples, **params)
+    detector.fit(X)
+    assert detector.max_samples_ == rows[0]
     lines = [
         line
         for line in capsys.readouterr().out.splitlines()

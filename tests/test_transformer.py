@@ -209,12 +209,36 @@ def test_feature_names_and_pandas_output():
     assert out.index.equals(X.index)
 
 
+@pytest.mark.parametrize(
+    "batch_size, early_stopping, expected",
+    [("auto", False, 200), ("auto", True, 180), (64, False, 64), (500, False, 200)],
+)
+def test_resolved_batch_size_and_device_are_exposed(
+    batch_size, early_stopping, expected
+):
+    X = load_digits().data[:200]
+    ae = AutoencoderTransformer(
+        hidden_layer_sizes=(),
+        max_iter=1,
+        batch_size=batch_size,
+        early_stopping=early_stopping,
+        random_state=0,
+        device="auto",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ae.fit(X)
+    assert ae.batch_size_ == expected
+    assert ae.device_ == ("cuda:0" if torch.cuda.is_available() else "cpu")
+
+
 def test_deep_features_of_every_layer():
     X = load_digits().data[:50]
     ae = AutoencoderTransformer(4, **{**SMALL, "hidden_layer_sizes": (20, 10)}).fit(X)
     widths = [ae.deep_features(X, layer).shape[1] for layer in range(5)]
     assert widths == [20, 10, 4, 10, 20]
     assert np.array_equal(ae.deep_features(X, 2), ae.transform(X))
+    assert np.array_equal(ae.deep_features(X, "code"), ae.transform(X))
     assert np.array_equal(ae.deep_features(X, -1), ae.deep_features(X, 4))
     with pytest.raises(ValueError, match="layer=5 is out of range.*5 hidden layers"):
         ae.deep_features(X, 5)
