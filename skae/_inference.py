@@ -1,0 +1,162 @@
+"""Batched inference shared by skae's estimators: reconstructions, layers, scores."""
+
+# Authors: The skae developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+from numbers import Integral
+
+import numpy as np
+import torch
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._data import batched_apply, inference_batch_size
+from ._memory import memory_guard
+from ._threads import shared_threads
+
+FLOAT_DTYPES = (np.float64, np.float32)
+# Dense arrays (memmaps included) pass through unconverted when already
+# float64/float32, and sklearn's finiteness check reads them in O(1) extra
+# memory; sparse input is converted to CSR, whose rows are densified one
+# batch at a time.
+_ACCEPT_SPARSE = "csr"
+
+
+def _check_finite_output(out, X):
+    """``out``, unless the network overflowed on ``X`` (never return NaN)."""
+    if np.isfinite(out).all():
+        return out
+    raise ValueError(
+        "The network's output overflowed (non-finite values) on X, whose "
+        f"largest magnitude is {abs(X).max():g}: X is too far outside "
+        "the range of the training data. Scale it as the training data were."
+    )
+
+
+class _InferenceMixin:
+    """Inference over a fitted ``_network``, in bounded-memory batches.
+
+    Mixed into ``_BaseAutoencoder``; every method here reads the fitted
+    network and changes nothing.
+    """
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "encoder_")
+
+    @property
+    def _n_features_out(self):
+        return self._network.recipe.n_components
+
+    def _validate_fitted(self, X):
+        check_is_fitted(self)
+        return validate_data(
+            self, X, dtype=FLOAT_DTYPES, accept_sparse=_ACCEPT_SPARSE, reset=False
+        )
+
+    def _apply(self, fn, X, out_dtype=None):
+        """``fn`` (tensor batch -> tensor) over ``X`` in bounded-memory batches."""
+        module = self._network.module
+        param = next(module.parameters())
+        widest = max(
+            m.weight.shape[0] for m in module.modules() if hasattr(m, "weight")
+        )
+        advice = "Free memory on the device, or pass fewer rows per call."
+        with (
+            memory_guard(f"applying the network on {param.device}", advice),
+            shared_threads(),
+        ):
+            out = batched_apply(
+                fn,
+                X,
+                inference_batch_size(max(widest, X.shape[1])),
+                param.dtype,
+                param.device,
+                X.dtype if out_dtype is None else out_dtype,
+            )
+        return _check_finite_output(out, X)
+
+    def reconstruct(self, X):
+        """Reconstruct ``X``: ``inverse_transform(transform(X))`` in one pass.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data to reconstruct.
+
+        Returns
+        -------
+        X_reconstructed : ndarray of shape (n_samples, `n_features_in_`)
+            Reconstructions, in the dtype of ``X``.
+        """
+        X = self._validate_fitted(X)
+        return self._apply(lambda b: self._network.module(b).reconstruction, X)
+
+    def deep_features(self, X, layer):
+        """Activations of any hidden layer (H2O's ``deepfeatures``).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        layer : int or 'code'
+            Index of the hidden layer, in forward order: ``0`` to
+            ``len(hidden_layer_sizes) - 1`` are the encoder's layers,
+            ``len(hidden_layer_sizes)`` is the code layer (the same as the
+            codes), and the decoder's hidden layers follow. Negative indices
+            count from the last hidden layer. ``'code'`` is the code layer,
+            whatever the depth.
+
+        Returns
+        -------
+        activations : ndarray of shape (n_samples, width of the layer)
+            The layer's activations (after its activation function), in the
+            dtype of ``X``.
+        """
+        X = self._validate_fitted(X)
+        module = self._network.module
+        hidden = module.hidden_layers()
+        if layer == "code":
+            layer = module.code_layer_index()
+        if isinstance(layer, bool) or not isinstance(layer, Integral):
+            raise TypeError(f"layer must be an int or 'code'; got {layer!r}.")
+        if not -len(hidden) <= layer < len(hidden):
+            raise ValueError(
+                f"layer={layer} is out of range: this network has {len(hidden)} "
+                f"hidden layers (indices 0 to {len(hidden) - 1}, the code layer "
+                f"is {module.code_layer_index()})."
+            )
+        modules = [*self.encoder_, *self.decoder_]
+        end = next(i for i, m in enumerate(modules) if m is hidden[layer])
+        return self._apply(torch.nn.Sequential(*modules[: end + 1]), X)
+
+    def score_samples(self, X):
+        """Minus the mean squared reconstruction error of each sample.
+
+        Higher is better (more typical of the training data), as for PCA's
+        ``score_samples`` and scikit-learn's outlier detectors.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            ``-mean((reconstruct(X) - X) ** 2, axis=1)``, in float64.
+        """
+        X = self._validate_fitted(X)
+        return -self._squared_errors(X, per_feature=False)
+
+    def _squared_errors(self, X, per_feature=True):
+        """Squared reconstruction errors in float64, per feature or row means.
+
+        Reduced batch by batch, so row means need memory for one batch only.
+        """
+        module = self._network.module
+
+        def squared_error(batch):
+            error = (module(batch).reconstruction.double() - batch.double()).square()
+            return error if per_feature else error.mean(dim=1)
+
+        return self._apply(squared_error, X, out_dtype=np.float64)
