@@ -1,9 +1,10 @@
-"""The shared base of skae's estimators: fitting and inference.
+"""The shared base of skae's estimators: parameters and fitting.
 
 An estimator derives a network recipe and an objective from its parameters,
 hands a training run to ``_training.fit_loop`` and publishes what came back
 as fitted attributes. The torch objects are built from plain descriptions
-by ``_recipe``; parameters and their checks live in ``_params``.
+by ``_recipe``; parameter constraints and checks live in ``_params``,
+batched inference in ``_inference``.
 """
 
 # Authors: The skae developers
@@ -79,7 +80,8 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
       the network and the penalty terms the parameters describe.
     - ``_observe_data(summary, fresh)``: record what the estimator keeps of
       the training data's column statistics (the denoiser's clipping
-      range); ``fresh`` when the network was just initialised.
+      range), before the network is built; ``fresh`` when this fit starts
+      a new network rather than continuing one.
     - ``_corruption()``: how a training batch's input is made from the clean
       batch (the denoiser), or None.
     - ``_fit_full(X)``: the work of ``fit`` after validation; one training
