@@ -76,7 +76,8 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
     - ``_check_settings(X, summary)``: raise for parameter values that are
       invalid together or for ``X``; changes nothing.
     - ``_network_recipe(n_features, dtype)`` and ``_objective_terms()``:
-      the network and the penalty terms the parameters describe.
+      the network and the penalty terms the parameters describe;
+      ``_code_width()``: ``n_components`` resolved, which both read.
     - ``_observe_data(summary, fresh)``: record what the estimator keeps of
       the training data's column statistics (the denoiser's clipping
       range); ``fresh`` when the network was just initialised.
@@ -370,13 +371,17 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         """The :class:`~skae._recipe.NetworkRecipe` the parameters describe."""
         return NetworkRecipe(
             n_features=n_features,
-            n_components=self.n_components,
+            n_components=self._code_width(),
             hidden_layer_sizes=tuple(hidden_sizes(self.hidden_layer_sizes)),
             activation=self.activation,
             output_activation=self.output_activation,
             dropout=self.dropout,
             dtype=str(dtype).removeprefix("torch."),
         )
+
+    def _code_width(self):
+        """The width of the code layer: ``n_components`` resolved."""
+        return self.n_components
 
     def _objective_terms(self):
         """The penalty terms the parameters ask for, in reporting order."""
