@@ -10,6 +10,7 @@ by ``_recipe``; parameters and their checks live in ``_params``.
 # SPDX-License-Identifier: BSD-3-Clause
 
 import contextlib
+import inspect
 import itertools
 import math
 import warnings
@@ -43,7 +44,7 @@ from ._recipe import (
     build_optimizer,
 )
 from ._sklearn_compat import _fit_context
-from ._threads import shared_threads
+from ._threads import threads_for
 from ._training import LoopSettings, Run, StopReason, Validation, fit_loop
 
 # MLPRegressor's batch_size='auto' rule: min(200, n_samples).
@@ -121,6 +122,7 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         verbose,
         random_state,
         device,
+        n_threads,
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -146,6 +148,7 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         self.verbose = verbose
         self.random_state = random_state
         self.device = device
+        self.n_threads = n_threads
 
     # ------------------------------------------------------------------
     # Fitting
@@ -237,11 +240,11 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
             network.module.to(device)
             network.optimizer = self._build_optimizer(network.module)
         with memory_guard(f"training on {device}", self._training_advice(X)):
-            reason, settings = self._train(X, incremental)
+            reason, settings, n_threads = self._train(X, incremental)
         if reason.diverged:
             # Its moments saw the non-finite step: later calls start afresh.
             network.optimizer = None
-        self._publish(settings)
+        self._publish(settings, n_threads)
         if reason is StopReason.DIVERGED_AT_START and (
             fresh or network.history.n_iter == 0
         ):
@@ -256,7 +259,7 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         return reason
 
     def _train(self, X, incremental):
-        """One training run on ``X``; returns its stop reason and settings."""
+        """One training run on ``X``: its stop reason, settings and threads."""
         network = self._network
         param = next(network.module.parameters())
         dtype, device = param.dtype, param.device
@@ -282,9 +285,12 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
             self._validation(val, corrupt),
         )
         network.module.set_generator(generator)
+        # Forward, and backward for inputs and weights: about 3 products
+        # of the batch with every weight matrix per step.
+        work = 3 * settings.batch_size * network.module.n_weights()
         try:
-            with shared_threads():
-                return fit_loop(run, train), settings
+            with threads_for(self.n_threads, work) as n_threads:
+                return fit_loop(run, train), settings, n_threads
         finally:
             network.module.set_generator(None)
             # Whatever ends the loop (an error too), inference needs eval mode.
@@ -475,7 +481,7 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
     # ------------------------------------------------------------------
     # After the loop
 
-    def _publish(self, settings):
+    def _publish(self, settings, n_threads):
         history = self._network.history
         self.n_iter_ = history.n_iter
         self.loss_curve_ = list(history.loss_curve)
@@ -485,6 +491,7 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         )
         self.best_loss_ = history.best_loss
         self.batch_size_ = settings.batch_size
+        self.n_threads_ = n_threads
         # Where the weights are: 'cuda:0' rather than the unindexed 'cuda'.
         self.device_ = str(next(self._network.module.parameters()).device)
         self.encoder_ = self._network.module.encoder.eval()
@@ -542,6 +549,9 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
     def __setstate__(self, state):
         attributes, network = load_state(state, type(self).__name__)
         published = attributes.pop("_skae_published", False)
+        # Parameters added since the state was written take their defaults.
+        for name, parameter in inspect.signature(type(self)).parameters.items():
+            attributes.setdefault(name, parameter.default)
         super().__setstate__(attributes)
         if network is not None:
             self._network = network

@@ -156,6 +156,7 @@ class DenoisingAutoencoder(AutoencoderTransformer):
         verbose=0,
         random_state=None,
         device="auto",
+        n_threads="auto",
     ):
         super().__init__(
             n_components,
@@ -182,6 +183,7 @@ class DenoisingAutoencoder(AutoencoderTransformer):
             verbose=verbose,
             random_state=random_state,
             device=device,
+            n_threads=n_threads,
         )
         self.noise = noise
         self.noise_level = noise_level

@@ -210,6 +210,22 @@ are streamed from the host array in shuffled chunks.""",
 )
 
 
+PARAMETERS["n_threads"] = (
+    "int or 'auto'",
+    """\
+Intra-op threads torch uses during ``fit``, ``partial_fit`` and every
+inference call; the caller's own thread setting is restored when the call
+returns. ``'auto'`` runs a step of less than 50 million multiply-adds
+(about ``3 * batch_size * number of weights`` in training, ``rows *
+number of weights`` in inference) on one thread: on such steps more
+threads gain nothing and, on a machine busy with other work, make a fit
+10-300x slower. Larger steps use torch's current thread count, at most
+one per usable core, shared equally with other skae calls running at
+once in the process (threads of a joblib or Dask worker). An int is used
+as given.""",
+)
+
+
 # Placeholders that stand for several parameters, in this order.
 SECTIONS = {
     "architecture_parameters": (
@@ -237,7 +253,13 @@ SECTIONS = {
         "sparsity_target",
         "sparsity_weight",
     ),
-    "runtime_parameters": ("warm_start", "verbose", "random_state", "device"),
+    "runtime_parameters": (
+        "warm_start",
+        "verbose",
+        "random_state",
+        "device",
+        "n_threads",
+    ),
 }
 
 # Placeholders that stand for fixed text.
@@ -274,6 +296,10 @@ best_loss_ : float
 batch_size_ : int
     Rows per training batch in the latest training call: ``batch_size``
     resolved (``'auto'``) and clipped to the number of training rows.
+
+n_threads_ : int
+    The number of intra-op threads torch used in the latest training call:
+    ``n_threads`` resolved (and shared with skae calls running at once).
 
 device_ : str
     The device the network was trained on, ``device`` resolved (e.g.

@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._data import batched_apply, inference_batch_size
 from ._memory import memory_guard
-from ._threads import shared_threads
+from ._threads import threads_for
 
 FLOAT_DTYPES = (np.float64, np.float32)
 # Dense arrays (memmaps included) pass through unconverted when already
@@ -60,14 +60,16 @@ class _InferenceMixin:
             m.weight.shape[0] for m in module.modules() if hasattr(m, "weight")
         )
         advice = "Free memory on the device, or pass fewer rows per call."
+        batch_size = inference_batch_size(max(widest, X.shape[1]))
+        work = min(batch_size, X.shape[0]) * module.n_weights()
         with (
             memory_guard(f"applying the network on {param.device}", advice),
-            shared_threads(),
+            threads_for(self.n_threads, work),
         ):
             out = batched_apply(
                 fn,
                 X,
-                inference_batch_size(max(widest, X.shape[1])),
+                batch_size,
                 param.dtype,
                 param.device,
                 X.dtype if out_dtype is None else out_dtype,

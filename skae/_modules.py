@@ -213,6 +213,10 @@ class Autoencoder(nn.Module):
         """Every ``Linear`` weight matrix (biases excluded)."""
         return [m.weight for m in self.modules() if isinstance(m, nn.Linear)]
 
+    def n_weights(self):
+        """The number of entries of every weight matrix (biases excluded)."""
+        return sum(w.numel() for w in self.weights())
+
     def set_generator(self, generator):
         """Point every dropout layer at ``generator`` (``None`` to detach)."""
         for m in self.modules():

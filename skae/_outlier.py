@@ -226,6 +226,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         verbose=0,
         random_state=None,
         device="auto",
+        n_threads="auto",
     ):
         super().__init__(
             n_components,
@@ -252,6 +253,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
             verbose=verbose,
             random_state=random_state,
             device=device,
+            n_threads=n_threads,
         )
         self.contamination = contamination
         self.n_rounds = n_rounds

@@ -48,6 +48,7 @@ PARAMETER_CONSTRAINTS = {
     "verbose": ["verbose"],
     "random_state": ["random_state"],
     "device": [str, torch.device],
+    "n_threads": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
 }
 
 

@@ -105,6 +105,7 @@ class AutoencoderTransformer(
         verbose=0,
         random_state=None,
         device="auto",
+        n_threads="auto",
     ):
         super().__init__(
             n_components,
@@ -131,6 +132,7 @@ class AutoencoderTransformer(
             verbose=verbose,
             random_state=random_state,
             device=device,
+            n_threads=n_threads,
         )
 
     def transform(self, X):
