@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ._reporting import progress, report_epoch
+from ._reporting import progress, report_epoch, report_stop
 
 
 class StopReason(enum.Enum):
@@ -55,6 +55,23 @@ class StopReason(enum.Enum):
     def message(self):
         """Why training stopped, as a sentence for ``verbose`` output."""
         return _STOP_MESSAGES[self]
+
+    def describe(self, settings, history):
+        """:attr:`message` with the numbers of the run (``settings``, ``history``)."""
+        if self is StopReason.CONVERGED:
+            monitored = (
+                "Validation reconstruction" if settings.early_stopping else "Training"
+            )
+            return (
+                f"{monitored} loss did not improve more than tol={settings.tol:g} "
+                f"for {settings.n_iter_no_change} consecutive epochs. Stopping."
+            )
+        if self is StopReason.MAX_ITER:
+            return (
+                f"Stopped after max_iter={settings.max_iter} epochs; the loss was "
+                "still improving by more than tol."
+            )
+        return self.message
 
 
 _STOP_MESSAGES = {
@@ -180,7 +197,8 @@ def run_epoch(run, X):
     n = X.shape[0]
     total, steps, sizes, current = None, [], [], 0
     batches = epoch_batches(X, settings.batch_size, settings.shuffle, run.generator)
-    for number, batch in progress(batches, n, settings):
+    epoch = run.history.n_iter + 1
+    for number, batch in progress(batches, n, settings, epoch):
         if number != current:
             # Fold each streamed chunk's losses into a running total when it
             # ends: per-step loss tensors kept for a whole epoch, interleaved
@@ -303,7 +321,17 @@ def fit_loop(run, X):
         reason = StopReason.INTERRUPTED
     reason = _restore_after(run, X, reason, fallback)
     run.module.eval()
+    if settings.verbose:
+        report_stop(reason.describe(settings, run.history), _restored_epoch(run))
     return reason
+
+
+def _restored_epoch(run):
+    """The epoch whose weights early stopping restored, or None."""
+    curve = run.history.validation_loss_curve
+    if not run.settings.early_stopping or not curve:
+        return None
+    return curve.index(min(curve)) + 1
 
 
 def _one_epoch(run, X):

@@ -381,16 +381,42 @@ def test_partial_fit_rejects_early_stopping():
 # verbose
 
 
-def test_verbose_prints_one_line_per_epoch(capsys):
+def test_verbose_prints_one_line_per_epoch_and_why_it_stopped(capsys):
     X = load_digits().data[:200]
     ae = AutoencoderTransformer(2, **SMALL, verbose=1, early_stopping=True).fit(X)
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == ae.n_iter_
+    assert len(lines) == ae.n_iter_ + 1
     pattern = (
         r"Iteration 1, loss = [\d.]+, validation reconstruction loss = [\d.]+,"
         r" [\d.]+ s"
     )
     assert re.fullmatch(pattern, lines[0])
+    best = ae.validation_loss_curve_.index(min(ae.validation_loss_curve_)) + 1
+    assert lines[-1] == (
+        "Stopped after max_iter=5 epochs; the loss was still improving by more "
+        f"than tol. Restored the weights of epoch {best}."
+    )
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_verbose_says_when_the_tol_rule_stopped_training(capsys, early_stopping):
+    X = load_digits().data[:200]
+    ae = AutoencoderTransformer(
+        2,
+        **{**SMALL, "max_iter": 50},
+        tol=1e3,
+        n_iter_no_change=2,
+        early_stopping=early_stopping,
+        verbose=1,
+    ).fit(X)
+    # The first epoch improves on nothing, then 3 > n_iter_no_change do not.
+    assert ae.n_iter_ == 4
+    monitored = "Validation reconstruction" if early_stopping else "Training"
+    expected = (
+        f"{monitored} loss did not improve more than tol=1000 for 2 "
+        "consecutive epochs. Stopping."
+    )
+    assert capsys.readouterr().out.strip().splitlines()[-1].startswith(expected)
 
 
 def test_silent_by_default(capsys):
@@ -407,5 +433,24 @@ def test_verbose_2_without_tqdm_prints_batch_progress(capsys, monkeypatch):
         X
     )
     out = capsys.readouterr().out
-    assert "batch 10/10" in out and "batch 1/10" in out
-    assert "Iteration 1" in out
+    # One line for the epoch, rewritten in place and ended with the epoch.
+    assert "\rEpoch 1: batch 1/10" in out
+    assert "\rEpoch 1: batch 10/10\nIteration 1" in out
+
+
+def test_verbose_2_progress_bar_keeps_one_line_per_epoch(capsys):
+    pytest.importorskip("tqdm")
+    X = load_digits().data[:100]
+    AutoencoderTransformer(2, **{**SMALL, "max_iter": 3}, batch_size=10, verbose=2).fit(
+        X
+    )
+    err = capsys.readouterr().err
+    # What stays on screen of each line: the text after its last carriage
+    # return. A bar that cleared itself would leave blanks.
+    shown = [line.split("\r")[-1] for line in err.split("\n")]
+    finished = [line for line in shown if "10/10" in line]
+    assert [line.split(":")[0] for line in finished] == [
+        "Epoch 1",
+        "Epoch 2",
+        "Epoch 3",
+    ]
