@@ -202,8 +202,9 @@ class DenoisingAutoencoder(AutoencoderTransformer):
 
         Returns
         -------
-        X_denoised : ndarray of shape (n_samples, `n_features_in_`)
-            Denoised data, in the dtype of ``X``.
+        X_denoised : {ndarray, dataframe} of shape (n_samples, `n_features_in_`)
+            Denoised data, in the dtype of ``X``; a DataFrame with the
+            input's feature names when ``set_output`` asks for one.
         """
         return self.reconstruct(X)
 

@@ -221,6 +221,40 @@ def test_feature_names_and_pandas_output():
     assert out.index.equals(X.index)
 
 
+@pytest.mark.parametrize("output", ["pandas", "polars"])
+def test_deep_features_and_reconstruct_follow_set_output(output):
+    lib = pytest.importorskip(output)
+    X = load_digits().data[:60]
+    X_frame = lib.DataFrame(
+        {f"pixel{j}": X[:, j] for j in range(X.shape[1])},
+    )
+    ae = AutoencoderTransformer(3, **{**SMALL, "hidden_layer_sizes": (5,)})
+    ae.set_output(transform=output).fit(X_frame)
+    hidden = ae.deep_features(X_frame, 0)
+    assert isinstance(hidden, lib.DataFrame)
+    names = [f"autoencodertransformer_layer0_{j}" for j in range(5)]
+    assert list(hidden.columns) == names
+    np.testing.assert_array_equal(np.asarray(hidden), ae.deep_features(X, 0))
+    # Negative indices name the layer by its non-negative index.
+    assert list(ae.deep_features(X_frame, -1).columns)[0] == (
+        "autoencodertransformer_layer2_0"
+    )
+    reconstruction = ae.reconstruct(X_frame)
+    assert isinstance(reconstruction, lib.DataFrame)
+    assert list(reconstruction.columns) == list(X_frame.columns)
+    if output == "pandas":
+        assert reconstruction.index.equals(X_frame.index)
+    # inverse_transform stays an array, as in scikit-learn.
+    assert isinstance(ae.inverse_transform(np.zeros((2, 3))), np.ndarray)
+
+
+def test_default_output_stays_an_array():
+    X = load_digits().data[:60]
+    ae = AutoencoderTransformer(3, **SMALL).fit(X)
+    assert isinstance(ae.deep_features(X, "code"), np.ndarray)
+    assert isinstance(ae.reconstruct(X), np.ndarray)
+
+
 @pytest.mark.parametrize(
     "batch_size, early_stopping, expected",
     [("auto", False, 200), ("auto", True, 180), (64, False, 64), (500, False, 200)],
