@@ -24,6 +24,7 @@ from sklearn.utils.validation import validate_data
 
 from ._data import (
     ColumnSummary,
+    ResidentRows,
     RowStream,
     dense_nbytes,
     network_dtype,
@@ -43,7 +44,7 @@ from ._recipe import (
     build_objective,
     build_optimizer,
 )
-from ._sklearn_compat import _fit_context
+from ._sklearn_compat import _check_sample_weight, _fit_context
 from ._threads import threads_for
 from ._training import LoopSettings, Run, StopReason, Validation, fit_loop
 
@@ -66,6 +67,13 @@ _AUTO_BATCH_SIZE = 200
 
 def _derived_seed(seed, stream, n_iter=0):
     return int(np.random.SeedSequence([seed, stream, n_iter]).generate_state(1)[0])
+
+
+def _unless_uniform(weights):
+    """``weights``, or None when every row has the same positive weight."""
+    if weights is not None and weights[0] > 0 and (weights == weights[0]).all():
+        return None
+    return weights
 
 
 class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
@@ -154,7 +162,7 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
     # Fitting
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Train the autoencoder on ``X``.
 
         Parameters
@@ -168,6 +176,13 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         y : Ignored
             Not used, present for API consistency by convention.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row, as a repetition count: a row of
+            weight 2 counts as two copies of it, a row of weight 0 as
+            absent. Weights enter the input scaling (weighted column means
+            and variances) and every average over rows of the training
+            loss; see the User Guide.
+
         Returns
         -------
         self : object
@@ -180,11 +195,12 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
             accept_sparse=_ACCEPT_SPARSE,
             ensure_min_samples=2,
         )
-        self._fit_full(X)
+        sample_weight = self._check_sample_weight(sample_weight, X, min_rows=2)
+        self._fit_full(X, sample_weight)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y=None):
+    def partial_fit(self, X, y=None, sample_weight=None):
         """Train for one epoch on ``X``, continuing from the current state.
 
         The first call initialises the network (its input scaling comes from
@@ -200,6 +216,9 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         y : Ignored
             Not used, present for API consistency by convention.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row of the chunk, as in :meth:`fit`.
+
         Returns
         -------
         self : object
@@ -214,20 +233,45 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         X = validate_data(
             self, X, dtype=FLOAT_DTYPES, accept_sparse=_ACCEPT_SPARSE, reset=first_call
         )
-        self._fit(X, incremental=True)
+        sample_weight = self._check_sample_weight(sample_weight, X, min_rows=1)
+        self._fit(X, incremental=True, sample_weight=sample_weight)
         return self
 
-    def _fit_full(self, X):
-        self._fit(X)
+    def _check_sample_weight(self, sample_weight, X, min_rows):
+        """Validated weights, or None when they weigh every row alike.
 
-    def _fit(self, X, incremental=False):
+        Equal weights are the unweighted fit, which is what runs then, bit
+        for bit. ``min_rows`` rows must have a positive weight.
+        """
+        if sample_weight is None:
+            return None
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        n_positive = int(np.count_nonzero(sample_weight))
+        if n_positive < min_rows:
+            raise ValueError(
+                f"sample_weight gives {n_positive} sample(s) a positive weight, "
+                f"but training needs at least {min_rows}: rows of weight zero "
+                "count as absent."
+            )
+        return _unless_uniform(sample_weight)
+
+    def _fit_full(self, X, sample_weight=None):
+        self._fit(X, sample_weight=sample_weight)
+
+    def _fit(self, X, incremental=False, sample_weight=None):
         """Train on validated ``X``: afresh, warm, or one epoch (``incremental``).
 
+        ``sample_weight`` (None, or a weight per row) weighs the rows.
         Returns the training loop's :class:`~skae._training.StopReason`.
         """
+        # Equal weights are the unweighted fit (the detector's rounds may
+        # leave rows of equal weight).
+        sample_weight = _unless_uniform(sample_weight)
         fresh = not hasattr(self, "_network") or not (incremental or self.warm_start)
         # Read by the hooks in this order (ranges first): one pass over X.
-        summary = ColumnSummary(X, moments=fresh)
+        summary = ColumnSummary(X, moments=fresh, weights=sample_weight)
         self._check_settings(X, summary)
         device = resolve_device(self.device)
         if not fresh:
@@ -240,7 +284,7 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
             network.module.to(device)
             network.optimizer = self._build_optimizer(network.module)
         with memory_guard(f"training on {device}", self._training_advice(X)):
-            reason, settings, n_threads = self._train(X, incremental)
+            reason, settings, n_threads = self._train(X, incremental, sample_weight)
         if reason.diverged:
             # Its moments saw the non-finite step: later calls start afresh.
             network.optimizer = None
@@ -258,7 +302,7 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         self._warn_on_stop(reason, incremental)
         return reason
 
-    def _train(self, X, incremental):
+    def _train(self, X, incremental, sample_weight):
         """One training run on ``X``: its stop reason, settings and threads."""
         network = self._network
         param = next(network.module.parameters())
@@ -267,11 +311,11 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         generator.manual_seed(
             _derived_seed(self._seed, _TRAIN_STREAM, network.history.n_iter)
         )
-        train_rows, val_rows = self._split_rows(X.shape[0], incremental)
+        train_rows, val_rows = self._split_rows(X.shape[0], incremental, sample_weight)
         n_train = X.shape[0] if train_rows is None else len(train_rows)
         settings = self._loop_settings(n_train, val_rows is not None, incremental)
         train, val = self._loop_data(
-            X, train_rows, val_rows, dtype, device, settings.batch_size
+            X, train_rows, val_rows, dtype, device, settings.batch_size, sample_weight
         )
         corrupt = self._corruption()
         run = Run(
@@ -321,7 +365,7 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
             return Validation(val)
         return Validation(val, _derived_seed(self._seed, _VALIDATION_NOISE_STREAM))
 
-    def _loop_data(self, X, train_rows, val_rows, dtype, device, batch_size):
+    def _loop_data(self, X, train_rows, val_rows, dtype, device, batch_size, weights):
         """The loop's training and validation data.
 
         Data whose dense size in the network's dtype fits the device's budget
@@ -329,18 +373,32 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         device) are copied to the device once and stay resident: the fast
         path. Larger data (a big memmap, a sparse matrix that would be big
         dense) are streamed from ``X`` in shuffled chunks instead, so memory
-        stays bounded whatever the number of rows.
+        stays bounded whatever the number of rows. ``weights`` (one per row
+        of ``X``, or None) follow their rows either way.
         """
         if dense_nbytes(X, dtype) <= resident_budget(device):
-            X_train = X if train_rows is None else X[train_rows]
-            val = None if val_rows is None else to_tensor(X[val_rows], dtype, device)
-            return to_tensor(X_train, dtype, device), val
+            train = self._resident(X, train_rows, weights, dtype, device)
+            val = None
+            if val_rows is not None:
+                val = self._resident(X, val_rows, weights, dtype, device)
+            return train, val
         seed = _derived_seed(self._seed, _BLOCK_STREAM, self._network.history.n_iter)
         rng = np.random.default_rng(seed)
         val = None
         if val_rows is not None:
-            val = RowStream(X, dtype, device, batch_size, rng, val_rows)
-        return RowStream(X, dtype, device, batch_size, rng, train_rows), val
+            val = RowStream(X, dtype, device, batch_size, rng, val_rows, weights)
+        train = RowStream(X, dtype, device, batch_size, rng, train_rows, weights)
+        return train, val
+
+    @staticmethod
+    def _resident(X, rows, weights, dtype, device):
+        """Rows ``rows`` of ``X`` (all when None) as a device tensor, weighted
+        (:class:`~skae._data.ResidentRows`) when ``weights`` is given."""
+        data = to_tensor(X if rows is None else X[rows], dtype, device)
+        if weights is None:
+            return data
+        weights = weights if rows is None else weights[rows]
+        return ResidentRows(data, torch.as_tensor(weights, dtype=dtype).to(device))
 
     def _initialize(self, X, summary, device):
         # Unfitted until this fit succeeds: a failure part-way must not pair
@@ -425,17 +483,26 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         """
         return None
 
-    def _split_rows(self, n, incremental):
+    def _split_rows(self, n, incremental, weights=None):
         """Sorted training and validation row indices, or ``(None, None)``.
 
-        ``(None, None)`` means every row trains and none validates.
+        ``(None, None)`` means every row trains and none validates. Rows of
+        weight zero do neither; the split draws ``validation_fraction`` of
+        the other rows, whatever their weights (a row is one unit of the
+        split, and its weight then weighs its validation loss).
         """
+        rows = None
+        if weights is not None and not weights.all():
+            rows = np.flatnonzero(weights)
         if not self.early_stopping or incremental:
-            return None, None
-        n_val = min(max(int(round(self.validation_fraction * n)), 1), n - 1)
+            return rows, None
+        n_rows = n if rows is None else rows.size
+        n_val = min(max(int(round(self.validation_fraction * n_rows)), 1), n_rows - 1)
         order = np.random.default_rng(
             _derived_seed(self._seed, _SPLIT_STREAM)
-        ).permutation(n)
+        ).permutation(n_rows)
+        if rows is not None:
+            order = rows[order]
         return np.sort(order[n_val:]), np.sort(order[:n_val])
 
     def _training_advice(self, X):

@@ -173,7 +173,7 @@ class AutoencoderTransformer(
             )
         return self._apply(self.decoder_, X)
 
-    def fit_transform(self, X, y=None):
+    def fit_transform(self, X, y=None, sample_weight=None):
         """Fit to ``X`` and return its codes.
 
         Parameters
@@ -184,12 +184,15 @@ class AutoencoderTransformer(
         y : Ignored
             Not used, present for API consistency by convention.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row, as in :meth:`fit`.
+
         Returns
         -------
         X_new : ndarray of shape (n_samples, n_components)
             Codes of ``X``, in the dtype of ``X``.
         """
-        return self.fit(X).transform(X)
+        return self.fit(X, sample_weight=sample_weight).transform(X)
 
     def score(self, X, y=None):
         """Minus the mean squared reconstruction error over ``X``.

@@ -48,9 +48,9 @@ def record_training_inputs(monkeypatch):
     seen = []
     original = skae._training.train_step
 
-    def spy(run, x_in, target):
+    def spy(run, x_in, target, weights=None):
         seen.append((x_in.detach().clone(), target.detach().clone()))
-        return original(run, x_in, target)
+        return original(run, x_in, target, weights)
 
     monkeypatch.setattr(skae._training, "train_step", spy)
     return seen
