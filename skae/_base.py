@@ -196,7 +196,10 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
             ensure_min_samples=2,
         )
         sample_weight = self._check_sample_weight(sample_weight, X, min_rows=2)
-        self._fit_full(X, sample_weight)
+        errors = self._fit_full(X, sample_weight)
+        self.explained_variance_ratio_ = self._explained_variance_ratio(
+            X, sample_weight, errors
+        )
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -235,6 +238,8 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         )
         sample_weight = self._check_sample_weight(sample_weight, X, min_rows=1)
         self._fit(X, incremental=True, sample_weight=sample_weight)
+        # It described the data of a fit, which this call moved away from.
+        self.__dict__.pop("explained_variance_ratio_", None)
         return self
 
     def _check_sample_weight(self, sample_weight, X, min_rows):
@@ -258,7 +263,27 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         return _unless_uniform(sample_weight)
 
     def _fit_full(self, X, sample_weight=None):
+        """The work of ``fit`` on validated ``X``.
+
+        Returns the rows' squared reconstruction errors under the final
+        network, when it computed them (else None).
+        """
         self._fit(X, sample_weight=sample_weight)
+        return None
+
+    def _explained_variance_ratio(self, X, sample_weight, errors=None):
+        """``1 - SSE / SST`` of the reconstruction of ``X``, summed over features.
+
+        Both are (weighted) means over the rows; constant data give 1.0 when
+        reconstructed exactly and 0.0 otherwise, as ``r2_score`` does.
+        """
+        if errors is None:
+            errors = self._squared_errors(X, per_feature=False)
+        error = float(np.average(errors, weights=sample_weight))
+        variance = ColumnSummary(X, weights=sample_weight).mean_variance
+        if not 0 < variance < math.inf:
+            return 1.0 if error == 0 else 0.0
+        return 1.0 - error / variance
 
     def _fit(self, X, incremental=False, sample_weight=None):
         """Train on validated ``X``: afresh, warm, or one epoch (``incremental``).

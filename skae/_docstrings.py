@@ -293,6 +293,18 @@ best_loss_ : float
     early stopping (the weights of that epoch are restored), else
     ``loss_curve_``.
 
+explained_variance_ratio_ : float
+    Fraction of the training data's variance that the reconstruction
+    explains: ``1 - SSE / SST``, the squared reconstruction errors and the
+    squared deviations from the column means, each summed over rows and
+    features (weighted by ``sample_weight``); without constant features
+    it is ``r2_score(X, reconstruct(X), multioutput="variance_weighted")``,
+    which leaves the errors on constant features out. The counterpart of
+    ``PCA.explained_variance_ratio_.sum()``: a single float, since an
+    autoencoder's codes are not ordered components. Set by ``fit``
+    on every row it was given (the rows ``early_stopping`` holds out
+    included); ``partial_fit`` removes it.
+
 batch_size_ : int
     Rows per training batch in the latest training call: ``batch_size``
     resolved (``'auto'``) and clipped to the number of training rows.

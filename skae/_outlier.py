@@ -312,6 +312,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
                 break
             rows, weights = self._best_reconstructed(errors, sample_weight)
         self._set_training_scores(-errors, sample_weight)
+        return errors
 
     def _subsample_rng(self):
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)

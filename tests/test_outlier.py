@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import r2_score, roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -247,3 +247,10 @@ def test_partial_fit_sets_a_threshold_from_the_latest_chunk():
 
 def torch_equal(a, b):
     return bool((a == b).all())
+
+
+def test_explained_variance_ratio_covers_every_training_row():
+    X, _ = planted(n_inliers=150, n_outliers=10)
+    detector = AutoencoderOutlierDetector(**SMALL).fit(X)
+    expected = r2_score(X, detector.reconstruct(X), multioutput="variance_weighted")
+    assert detector.explained_variance_ratio_ == pytest.approx(expected, rel=1e-10)

@@ -12,6 +12,7 @@ from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import r2_score
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -67,6 +68,16 @@ def test_linear_autoencoder_matches_pca(digits_split):
             random_state=0,
         ).fit(X_train)
         assert test_mse(ae, X_test) <= 1.02 * test_mse(pca, X_test)
+        # It keeps (almost) the share of variance PCA's components keep.
+        kept = pca.explained_variance_ratio_.sum()
+        assert kept - 0.01 <= ae.explained_variance_ratio_ <= kept + 1e-6
+
+
+@pytest.mark.slow
+def test_nonlinear_default_explains_more_variance_than_pca(
+    digits_split, pca8, default8
+):
+    assert default8.explained_variance_ratio_ > pca8.explained_variance_ratio_.sum()
 
 
 @pytest.mark.slow
@@ -195,6 +206,42 @@ def test_fitted_attributes_and_score(digits_split):
     errors = np.mean((ae.reconstruct(X) - X) ** 2, axis=1)
     assert np.allclose(ae.score_samples(X), -errors)
     assert np.allclose(ae.reconstruct(X), ae.inverse_transform(ae.transform(X)))
+
+
+def _explained(X, reconstruction, weights=None):
+    """1 - SSE / SST over every feature, each a (weighted) sum over rows."""
+    weights = np.ones(len(X)) if weights is None else weights
+    mean = np.average(X, axis=0, weights=weights)
+    sse = weights @ ((X - reconstruction) ** 2).sum(axis=1)
+    sst = weights @ ((X - mean) ** 2).sum(axis=1)
+    return 1.0 - sse / sst
+
+
+def test_explained_variance_ratio_is_one_minus_sse_over_sst():
+    X = load_digits().data[:300]
+    ae = AutoencoderTransformer(3, **SMALL).fit(X)
+    assert isinstance(ae.explained_variance_ratio_, float)
+    expected = _explained(X, ae.reconstruct(X))
+    assert ae.explained_variance_ratio_ == pytest.approx(expected, rel=1e-10)
+    # Without constant features, scikit-learn's variance-weighted R^2.
+    varying = X[:, X.std(axis=0) > 0]
+    ae.fit(varying)
+    r2 = r2_score(varying, ae.reconstruct(varying), multioutput="variance_weighted")
+    assert ae.explained_variance_ratio_ == pytest.approx(r2, rel=1e-10)
+    weights = np.random.default_rng(0).integers(0, 4, size=X.shape[0])
+    ae.fit(X, sample_weight=weights)
+    expected = _explained(X, ae.reconstruct(X), weights)
+    assert ae.explained_variance_ratio_ == pytest.approx(expected, rel=1e-10)
+    # partial_fit moves the network away from the data it described.
+    ae.partial_fit(X)
+    assert not hasattr(ae, "explained_variance_ratio_")
+
+
+def test_explained_variance_ratio_of_constant_data():
+    X = np.full((20, 3), 7.0)
+    ae = AutoencoderTransformer(2, **SMALL).fit(X)
+    exact = np.array_equal(ae.reconstruct(X), X)
+    assert ae.explained_variance_ratio_ == (1.0 if exact else 0.0)
 
 
 def test_loss_curve_is_variance_normalised_reconstruction_loss():
