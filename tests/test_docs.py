@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import skae
+import skae.dask
 import skae.plotting
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,12 +22,12 @@ EXAMPLES = sorted((ROOT / "examples").glob("plot_*.py"))
 
 
 def public_objects():
-    names = [f"skae.{n}" for n in skae.__all__ if not n.startswith("_")]
-    names += [f"skae.plotting.{n}" for n in skae.plotting.__all__]
+    modules = {"skae": skae, "skae.plotting": skae.plotting, "skae.dask": skae.dask}
     objects = {}
-    for name in names:
-        module, _, attr = name.rpartition(".")
-        objects[name] = getattr(skae if module == "skae" else skae.plotting, attr)
+    for prefix, module in modules.items():
+        for name in module.__all__:
+            if not name.startswith("_"):
+                objects[f"{prefix}.{name}"] = getattr(module, name)
     return objects
 
 
