@@ -62,10 +62,10 @@ def skae_workload(X, n_threads="auto"):
 def mlp_workload(X):
     shape = (100, 2, 100)
     for seed in range(N_SHORT_FITS):
-        MLPRegressor(shape, max_iter=SHORT_EPOCHS, random_state=seed).fit(
-            X[:SHORT_ROWS], X[:SHORT_ROWS]
-        )
-    MLPRegressor(shape, random_state=0).fit(X, X)
+        MLPRegressor(
+            hidden_layer_sizes=shape, max_iter=SHORT_EPOCHS, random_state=seed
+        ).fit(X[:SHORT_ROWS], X[:SHORT_ROWS])
+    MLPRegressor(hidden_layer_sizes=shape, random_state=0).fit(X, X)
 
 
 def torch_loop(X, epochs, seed):
@@ -156,7 +156,7 @@ def main():
     )
     times = {name: {"idle": [], "busy": []} for name in runs}
     for fn in runs.values():
-        timed(fn, X[:SHORT_ROWS])  # warm up every code path
+        timed(fn, X[:100])  # warm up every code path
     for round_ in range(args.rounds):
         for name, fn in runs.items():
             times[name]["idle"].append(timed(fn, X))
