@@ -158,18 +158,18 @@ def main():
     for fn in runs.values():
         timed(fn, X[:100])  # warm up every code path
     for round_ in range(args.rounds):
-        for name, fn in runs.items():
-            times[name]["idle"].append(timed(fn, X))
-        procs = start_background(args.background)
-        try:
-            for name, fn in runs.items():
-                times[name]["busy"].append(timed(fn, X))
-        finally:
-            stop_background(procs)
-        detail = ", ".join(
-            f"{n} {t['idle'][-1]:.2f}/{t['busy'][-1]:.2f} s" for n, t in times.items()
-        )
-        print(f"round {round_ + 1} (idle/busy): {detail}; load {load()}", flush=True)
+        for phase in ("idle", "busy"):
+            procs = start_background(args.background) if phase == "busy" else []
+            try:
+                for name, fn in runs.items():
+                    times[name][phase].append(timed(fn, X))
+                    print(
+                        f"round {round_ + 1} {phase:<4} {name:<22} "
+                        f"{times[name][phase][-1]:7.2f} s  load {load()}",
+                        flush=True,
+                    )
+            finally:
+                stop_background(procs)
     print(f"\n{'contender':<22} {'idle':>8} {'busy':>8} {'ratio':>6}")
     for name, t in times.items():
         idle, busy = statistics.median(t["idle"]), statistics.median(t["busy"])
