@@ -9,12 +9,25 @@ import pytest
 import torch
 
 
-def _has_matplotlib():
+def _installed(*modules):
     try:
-        import matplotlib  # noqa: F401
+        for module in modules:
+            __import__(module)
     except ImportError:
         return False
     return True
+
+
+def _has_matplotlib():
+    return _installed("matplotlib")
+
+
+# Doctests of optional features, by name prefix, and what they import.
+OPTIONAL_DOCTESTS = {
+    "skae.plotting": ("matplotlib",),
+    "skae._onnx": ("onnx", "onnxscript", "onnxruntime"),
+    "skae.dask": ("dask.array",),
+}
 
 
 def pytest_configure(config):
@@ -27,16 +40,15 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    # matplotlib is optional: without it, the plotting doctests are skipped
-    # (tests/test_plotting.py skips itself with importorskip).
-    if _has_matplotlib():
-        return
-    skip = pytest.mark.skip(reason="matplotlib is not installed")
-    for item in items:
-        if isinstance(item, pytest.DoctestItem) and item.name.startswith(
-            "skae.plotting"
-        ):
-            item.add_marker(skip)
+    # Optional dependencies: without them, their doctests are skipped (the
+    # test modules skip themselves with importorskip).
+    for prefix, modules in OPTIONAL_DOCTESTS.items():
+        if _installed(*modules):
+            continue
+        skip = pytest.mark.skip(reason=f"{', '.join(modules)} not installed")
+        for item in items:
+            if isinstance(item, pytest.DoctestItem) and item.name.startswith(prefix):
+                item.add_marker(skip)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -4,6 +4,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 from ._denoising import DenoisingAutoencoder
+from ._onnx import to_onnx
 from ._outlier import AutoencoderOutlierDetector
 from ._transformer import AutoencoderTransformer
 from ._version import __version__
@@ -13,4 +14,5 @@ __all__ = [
     "AutoencoderTransformer",
     "DenoisingAutoencoder",
     "__version__",
+    "to_onnx",
 ]

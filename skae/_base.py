@@ -11,6 +11,7 @@ batched inference in ``_inference``.
 # SPDX-License-Identifier: BSD-3-Clause
 
 import contextlib
+import inspect
 import itertools
 import math
 import warnings
@@ -24,6 +25,7 @@ from sklearn.utils.validation import validate_data
 
 from ._data import (
     ColumnSummary,
+    ResidentRows,
     RowStream,
     dense_nbytes,
     network_dtype,
@@ -43,8 +45,8 @@ from ._recipe import (
     build_objective,
     build_optimizer,
 )
-from ._sklearn_compat import _fit_context
-from ._threads import shared_threads
+from ._sklearn_compat import _check_sample_weight, _fit_context
+from ._threads import threads_for
 from ._training import LoopSettings, Run, StopReason, Validation, fit_loop
 
 # MLPRegressor's batch_size='auto' rule: min(200, n_samples).
@@ -68,6 +70,13 @@ def _derived_seed(seed, stream, n_iter=0):
     return int(np.random.SeedSequence([seed, stream, n_iter]).generate_state(1)[0])
 
 
+def _unless_uniform(weights):
+    """``weights``, or None when every row has the same positive weight."""
+    if weights is not None and weights[0] > 0 and (weights == weights[0]).all():
+        return None
+    return weights
+
+
 class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
     """Base class of skae's estimators; not for direct use.
 
@@ -77,7 +86,8 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
     - ``_check_settings(X, summary)``: raise for parameter values that are
       invalid together or for ``X``; changes nothing.
     - ``_network_recipe(n_features, dtype)`` and ``_objective_terms()``:
-      the network and the penalty terms the parameters describe.
+      the network and the penalty terms the parameters describe;
+      ``_code_width()``: ``n_components`` resolved, which both read.
     - ``_observe_data(summary, fresh)``: record what the estimator keeps of
       the training data's column statistics (the denoiser's clipping
       range), before the network is built; ``fresh`` when this fit starts
@@ -92,33 +102,37 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
 
     _parameter_constraints: dict = dict(PARAMETER_CONSTRAINTS)
 
+    # Every public class defines its own __init__ with its defaults (so that
+    # errors and signatures name the public class); this one only stores the
+    # shared parameters.
     def __init__(
         self,
-        n_components=2,
+        n_components,
         *,
-        hidden_layer_sizes=(100,),
-        activation="elu",
-        output_activation="identity",
-        loss="mse",
-        solver="adam",
-        learning_rate_init=1e-3,
-        batch_size="auto",
-        max_iter=200,
-        tol=1e-4,
-        n_iter_no_change=10,
-        early_stopping=False,
-        validation_fraction=0.1,
-        shuffle=True,
-        alpha=0.0,
-        l1_ratio=0.0,
-        dropout=0.0,
-        sparsity=None,
-        sparsity_target=0.05,
-        sparsity_weight=0.01,
-        warm_start=False,
-        verbose=0,
-        random_state=None,
-        device="auto",
+        hidden_layer_sizes,
+        activation,
+        output_activation,
+        loss,
+        solver,
+        learning_rate_init,
+        batch_size,
+        max_iter,
+        tol,
+        n_iter_no_change,
+        early_stopping,
+        validation_fraction,
+        shuffle,
+        alpha,
+        l1_ratio,
+        dropout,
+        sparsity,
+        sparsity_target,
+        sparsity_weight,
+        warm_start,
+        verbose,
+        random_state,
+        device,
+        n_threads,
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -144,12 +158,13 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         self.verbose = verbose
         self.random_state = random_state
         self.device = device
+        self.n_threads = n_threads
 
     # ------------------------------------------------------------------
     # Fitting
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Train the autoencoder on ``X``.
 
         Parameters
@@ -163,6 +178,13 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         y : Ignored
             Not used, present for API consistency by convention.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row, as a repetition count: a row of
+            weight 2 counts as two copies of it, a row of weight 0 as
+            absent. Weights enter the input scaling (weighted column means
+            and variances) and every average over rows of the training
+            loss; see the User Guide.
+
         Returns
         -------
         self : object
@@ -175,11 +197,15 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
             accept_sparse=_ACCEPT_SPARSE,
             ensure_min_samples=2,
         )
-        self._fit_full(X)
+        sample_weight = self._check_sample_weight(sample_weight, X, min_rows=2)
+        errors = self._fit_full(X, sample_weight)
+        self.explained_variance_ratio_ = self._explained_variance_ratio(
+            X, sample_weight, errors
+        )
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y=None):
+    def partial_fit(self, X, y=None, sample_weight=None):
         """Train for one epoch on ``X``, continuing from the current state.
 
         The first call initialises the network (its input scaling comes from
@@ -195,6 +221,9 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         y : Ignored
             Not used, present for API consistency by convention.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row of the chunk, as in :meth:`fit`.
+
         Returns
         -------
         self : object
@@ -209,20 +238,67 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         X = validate_data(
             self, X, dtype=FLOAT_DTYPES, accept_sparse=_ACCEPT_SPARSE, reset=first_call
         )
-        self._fit(X, incremental=True)
+        sample_weight = self._check_sample_weight(sample_weight, X, min_rows=1)
+        self._fit(X, incremental=True, sample_weight=sample_weight)
+        # It described the data of a fit, which this call moved away from.
+        self.__dict__.pop("explained_variance_ratio_", None)
         return self
 
-    def _fit_full(self, X):
-        self._fit(X)
+    def _check_sample_weight(self, sample_weight, X, min_rows):
+        """Validated weights, or None when they weigh every row alike.
 
-    def _fit(self, X, incremental=False):
+        Equal weights are the unweighted fit, which is what runs then, bit
+        for bit. ``min_rows`` rows must have a positive weight.
+        """
+        if sample_weight is None:
+            return None
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        n_positive = int(np.count_nonzero(sample_weight))
+        if n_positive < min_rows:
+            raise ValueError(
+                f"sample_weight gives {n_positive} sample(s) a positive weight, "
+                f"but training needs at least {min_rows}: rows of weight zero "
+                "count as absent."
+            )
+        return _unless_uniform(sample_weight)
+
+    def _fit_full(self, X, sample_weight=None):
+        """The work of ``fit`` on validated ``X``.
+
+        Returns the rows' squared reconstruction errors under the final
+        network, when it computed them (else None).
+        """
+        self._fit(X, sample_weight=sample_weight)
+        return None
+
+    def _explained_variance_ratio(self, X, sample_weight, errors=None):
+        """``1 - SSE / SST`` of the reconstruction of ``X``, summed over features.
+
+        Both are (weighted) means over the rows; constant data give 1.0 when
+        reconstructed exactly and 0.0 otherwise, as ``r2_score`` does.
+        """
+        if errors is None:
+            errors = self._squared_errors(X, per_feature=False)
+        error = float(np.average(errors, weights=sample_weight))
+        variance = ColumnSummary(X, weights=sample_weight).mean_variance
+        if not 0 < variance < math.inf:
+            return 1.0 if error == 0 else 0.0
+        return 1.0 - error / variance
+
+    def _fit(self, X, incremental=False, sample_weight=None):
         """Train on validated ``X``: afresh, warm, or one epoch (``incremental``).
 
+        ``sample_weight`` (None, or a weight per row) weighs the rows.
         Returns the training loop's :class:`~skae._training.StopReason`.
         """
+        # Equal weights are the unweighted fit (the detector's rounds may
+        # leave rows of equal weight).
+        sample_weight = _unless_uniform(sample_weight)
         fresh = not hasattr(self, "_network") or not (incremental or self.warm_start)
         # Read by the hooks in this order (ranges first): one pass over X.
-        summary = ColumnSummary(X, moments=fresh)
+        summary = ColumnSummary(X, moments=fresh, weights=sample_weight)
         self._check_settings(X, summary)
         device = resolve_device(self.device)
         if not fresh:
@@ -235,11 +311,11 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
             network.module.to(device)
             network.optimizer = self._build_optimizer(network.module)
         with memory_guard(f"training on {device}", self._training_advice(X)):
-            reason, settings = self._train(X, incremental)
+            reason, settings, n_threads = self._train(X, incremental, sample_weight)
         if reason.diverged:
             # Its moments saw the non-finite step: later calls start afresh.
             network.optimizer = None
-        self._publish(settings)
+        self._publish(settings, n_threads)
         if reason is StopReason.DIVERGED_AT_START and (
             fresh or network.history.n_iter == 0
         ):
@@ -253,8 +329,8 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         self._warn_on_stop(reason, incremental)
         return reason
 
-    def _train(self, X, incremental):
-        """One training run on ``X``; returns its stop reason and settings."""
+    def _train(self, X, incremental, sample_weight):
+        """One training run on ``X``: its stop reason, settings and threads."""
         network = self._network
         param = next(network.module.parameters())
         dtype, device = param.dtype, param.device
@@ -262,11 +338,11 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         generator.manual_seed(
             _derived_seed(self._seed, _TRAIN_STREAM, network.history.n_iter)
         )
-        train_rows, val_rows = self._split_rows(X.shape[0], incremental)
+        train_rows, val_rows = self._split_rows(X.shape[0], incremental, sample_weight)
         n_train = X.shape[0] if train_rows is None else len(train_rows)
         settings = self._loop_settings(n_train, val_rows is not None, incremental)
         train, val = self._loop_data(
-            X, train_rows, val_rows, dtype, device, settings.batch_size
+            X, train_rows, val_rows, dtype, device, settings.batch_size, sample_weight
         )
         corrupt = self._corruption()
         run = Run(
@@ -280,9 +356,12 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
             self._validation(val, corrupt),
         )
         network.module.set_generator(generator)
+        # Forward, and backward for inputs and weights: about 3 products
+        # of the batch with every weight matrix per step.
+        work = 3 * settings.batch_size * network.module.n_weights()
         try:
-            with shared_threads():
-                return fit_loop(run, train), settings
+            with threads_for(self.n_threads, work) as n_threads:
+                return fit_loop(run, train), settings, n_threads
         finally:
             network.module.set_generator(None)
             # Whatever ends the loop (an error too), inference needs eval mode.
@@ -313,7 +392,7 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
             return Validation(val)
         return Validation(val, _derived_seed(self._seed, _VALIDATION_NOISE_STREAM))
 
-    def _loop_data(self, X, train_rows, val_rows, dtype, device, batch_size):
+    def _loop_data(self, X, train_rows, val_rows, dtype, device, batch_size, weights):
         """The loop's training and validation data.
 
         Data whose dense size in the network's dtype fits the device's budget
@@ -321,18 +400,32 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         device) are copied to the device once and stay resident: the fast
         path. Larger data (a big memmap, a sparse matrix that would be big
         dense) are streamed from ``X`` in shuffled chunks instead, so memory
-        stays bounded whatever the number of rows.
+        stays bounded whatever the number of rows. ``weights`` (one per row
+        of ``X``, or None) follow their rows either way.
         """
         if dense_nbytes(X, dtype) <= resident_budget(device):
-            X_train = X if train_rows is None else X[train_rows]
-            val = None if val_rows is None else to_tensor(X[val_rows], dtype, device)
-            return to_tensor(X_train, dtype, device), val
+            train = self._resident(X, train_rows, weights, dtype, device)
+            val = None
+            if val_rows is not None:
+                val = self._resident(X, val_rows, weights, dtype, device)
+            return train, val
         seed = _derived_seed(self._seed, _BLOCK_STREAM, self._network.history.n_iter)
         rng = np.random.default_rng(seed)
         val = None
         if val_rows is not None:
-            val = RowStream(X, dtype, device, batch_size, rng, val_rows)
-        return RowStream(X, dtype, device, batch_size, rng, train_rows), val
+            val = RowStream(X, dtype, device, batch_size, rng, val_rows, weights)
+        train = RowStream(X, dtype, device, batch_size, rng, train_rows, weights)
+        return train, val
+
+    @staticmethod
+    def _resident(X, rows, weights, dtype, device):
+        """Rows ``rows`` of ``X`` (all when None) as a device tensor, weighted
+        (:class:`~skae._data.ResidentRows`) when ``weights`` is given."""
+        data = to_tensor(X if rows is None else X[rows], dtype, device)
+        if weights is None:
+            return data
+        weights = weights if rows is None else weights[rows]
+        return ResidentRows(data, torch.as_tensor(weights, dtype=dtype).to(device))
 
     def _initialize(self, X, summary, device):
         # Unfitted until this fit succeeds: a failure part-way must not pair
@@ -369,13 +462,17 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         """The :class:`~skae._recipe.NetworkRecipe` the parameters describe."""
         return NetworkRecipe(
             n_features=n_features,
-            n_components=self.n_components,
+            n_components=self._code_width(),
             hidden_layer_sizes=tuple(hidden_sizes(self.hidden_layer_sizes)),
             activation=self.activation,
             output_activation=self.output_activation,
             dropout=self.dropout,
             dtype=str(dtype).removeprefix("torch."),
         )
+
+    def _code_width(self):
+        """The width of the code layer: ``n_components`` resolved."""
+        return self.n_components
 
     def _objective_terms(self):
         """The penalty terms the parameters ask for, in reporting order."""
@@ -413,17 +510,26 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         """
         return None
 
-    def _split_rows(self, n, incremental):
+    def _split_rows(self, n, incremental, weights=None):
         """Sorted training and validation row indices, or ``(None, None)``.
 
-        ``(None, None)`` means every row trains and none validates.
+        ``(None, None)`` means every row trains and none validates. Rows of
+        weight zero do neither; the split draws ``validation_fraction`` of
+        the other rows, whatever their weights (a row is one unit of the
+        split, and its weight then weighs its validation loss).
         """
+        rows = None
+        if weights is not None and not weights.all():
+            rows = np.flatnonzero(weights)
         if not self.early_stopping or incremental:
-            return None, None
-        n_val = min(max(int(round(self.validation_fraction * n)), 1), n - 1)
+            return rows, None
+        n_rows = n if rows is None else rows.size
+        n_val = min(max(int(round(self.validation_fraction * n_rows)), 1), n_rows - 1)
         order = np.random.default_rng(
             _derived_seed(self._seed, _SPLIT_STREAM)
-        ).permutation(n)
+        ).permutation(n_rows)
+        if rows is not None:
+            order = rows[order]
         return np.sort(order[n_val:]), np.sort(order[:n_val])
 
     def _training_advice(self, X):
@@ -469,7 +575,7 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
     # ------------------------------------------------------------------
     # After the loop
 
-    def _publish(self, settings):
+    def _publish(self, settings, n_threads):
         history = self._network.history
         self.n_iter_ = history.n_iter
         self.loss_curve_ = list(history.loss_curve)
@@ -479,6 +585,7 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         )
         self.best_loss_ = history.best_loss
         self.batch_size_ = settings.batch_size
+        self.n_threads_ = n_threads
         # Where the weights are: 'cuda:0' rather than the unindexed 'cuda'.
         self.device_ = str(next(self._network.module.parameters()).device)
         self.encoder_ = self._network.module.encoder.eval()
@@ -536,6 +643,9 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
     def __setstate__(self, state):
         attributes, network = load_state(state, type(self).__name__)
         published = attributes.pop("_skae_published", False)
+        # Parameters added since the state was written take their defaults.
+        for name, parameter in inspect.signature(type(self)).parameters.items():
+            attributes.setdefault(name, parameter.default)
         super().__setstate__(attributes)
         if network is not None:
             self._network = network

@@ -211,10 +211,13 @@ class RowStream:
     rows : ndarray of int or None, default=None
         Sorted indices of the rows to use (a training or validation split);
         all rows when None.
+    weights : ndarray of shape (n_samples,) or None, default=None
+        A weight per row of ``X`` (not only of ``rows``); each chunk then
+        comes with its rows' weights, in the network's dtype.
     """
 
-    def __init__(self, X, dtype, device, batch_size, rng, rows=None):
-        self.X, self.rows, self.rng = X, rows, rng
+    def __init__(self, X, dtype, device, batch_size, rng, rows=None, weights=None):
+        self.X, self.rows, self.rng, self.weights = X, rows, rng, weights
         self.dtype, self.device = dtype, device
         n = X.shape[0] if rows is None else len(rows)
         self.shape = (n, X.shape[1])
@@ -226,10 +229,11 @@ class RowStream:
         self._buffers = self._copied = None
 
     def chunks(self, shuffle):
-        """Yield the chunks of one pass as device tensors.
+        """Yield the chunks of one pass as ``(rows, weights)`` device tensors.
 
-        The block order is random when ``shuffle``; rows stay in block order
-        within a chunk (the training loop shuffles them on the device).
+        ``weights`` is None without weights. The block order is random when
+        ``shuffle``; rows stay in block order within a chunk (the training
+        loop shuffles them on the device).
         """
         plans = list(self._plan(shuffle))
         if self._buffers is None:
@@ -250,7 +254,9 @@ class RowStream:
 
     def _allocate(self):
         pin = self.device.type == "cuda"
-        shape = (self.chunk_rows, self.shape[1])
+        # One more column for the weights: a chunk's rows and weights travel
+        # in one buffer and one copy.
+        shape = (self.chunk_rows, self.shape[1] + (self.weights is not None))
         self._buffers = [
             torch.empty(shape, dtype=self.dtype, pin_memory=pin) for _ in range(2)
         ]
@@ -281,20 +287,44 @@ class RowStream:
             # The buffer's previous chunk may still be on its way to the GPU.
             self._copied[slot].synchronize()
         host = self._buffers[slot].numpy()
-        at = 0
+        n_features, at = self.shape[1], 0
         for start, stop in plan:
             rows = slice(start, stop) if self.rows is None else self.rows[start:stop]
-            host[at : at + stop - start] = dense_rows(self.X, rows)
+            host[at : at + stop - start, :n_features] = dense_rows(self.X, rows)
+            if self.weights is not None:
+                host[at : at + stop - start, n_features] = self.weights[rows]
             at += stop - start
         return self._buffers[slot][:at]
 
     def _upload(self, host, slot):
-        if self.device.type != "cuda":
-            return host
-        chunk = host.to(self.device, non_blocking=True)
-        self._copied[slot] = torch.cuda.Event()
-        self._copied[slot].record()
-        return chunk
+        if self.device.type == "cuda":
+            host = host.to(self.device, non_blocking=True)
+            self._copied[slot] = torch.cuda.Event()
+            self._copied[slot].record()
+        if self.weights is None:
+            return host, None
+        return host[:, :-1], host[:, -1]
+
+
+class ResidentRows:
+    """Weighted rows kept resident on the device: a stream of one chunk.
+
+    The training loop reads unweighted resident data as a bare tensor; rows
+    with weights come as this, with the stream's interface (see
+    :mod:`skae._training`).
+    """
+
+    def __init__(self, rows, weights):
+        self.rows, self.weights = rows, weights
+        self.shape = rows.shape
+
+    def chunks(self, shuffle):
+        """The one chunk: ``(rows, weights)``."""
+        yield self.rows, self.weights
+
+    def head(self, n):
+        """The first ``n`` rows."""
+        return self.rows[:n]
 
 
 def _stats_rows(n_features):
@@ -316,10 +346,15 @@ class ColumnSummary:
     computes the ranges, and the moments too when ``moments`` is true (a
     fresh fit reads both, and reads its ranges first). Whatever the first
     pass left out costs a pass of its own.
+
+    With ``weights`` (one per row, non-negative), the moments are weighted
+    (a row of weight 2 counts as two rows) and the ranges cover the rows of
+    positive weight only: a row of weight 0 is as good as absent.
     """
 
-    def __init__(self, X, moments=True):
+    def __init__(self, X, moments=True, weights=None):
         self._X = X
+        self._weights = weights
         self._moments_wanted = moments
         self._stats = {}
 
@@ -331,10 +366,9 @@ class ColumnSummary:
         # Overflow yields inf, which callers check for and report; a NumPy
         # warning on top would only be noise.
         with np.errstate(over="ignore", invalid="ignore"):
-            for chunk in _row_slices(X.shape[0], _stats_rows(X.shape[1])):
-                rows = dense_rows(X, chunk)
+            for rows, weights in self._chunks():
                 if moments:
-                    n, mean, m2 = _merge_chunk(rows, n, mean, m2)
+                    n, mean, m2 = _merge_chunk(rows, n, mean, m2, weights)
                 if ranges:
                     np.minimum(low, rows.min(axis=0), out=low)
                     np.maximum(high, rows.max(axis=0), out=high)
@@ -342,6 +376,18 @@ class ColumnSummary:
                 self._stats.update(mean=mean, variance=m2 / n)
         if ranges:
             self._stats.update(min=low, max=high)
+
+    def _chunks(self):
+        """``(rows, weights)`` of each chunk of rows, rows of weight 0 left out."""
+        X, weights = self._X, self._weights
+        for chunk in _row_slices(X.shape[0], _stats_rows(X.shape[1])):
+            rows = dense_rows(X, chunk)
+            if weights is None:
+                yield rows, None
+                continue
+            kept = weights[chunk] > 0
+            if kept.any():
+                yield rows[kept], weights[chunk][kept]
 
     def _get(self, name):
         if name not in self._stats:
@@ -379,16 +425,27 @@ class ColumnSummary:
         return self._get("max")
 
 
-def _merge_chunk(rows, n, mean, m2):
-    """Running mean and squared deviations, updated with a chunk of rows."""
+def _merge_chunk(rows, n, mean, m2, weights=None):
+    """Running mean and squared deviations, updated with a chunk of rows.
+
+    ``n`` is the number (or, with ``weights``, the total weight) of the rows
+    merged so far.
+    """
     rows = np.asarray(rows)
-    # Both reductions read the caller's dtype and accumulate in float64:
-    # no separate float64 copy of the chunk (half the memory traffic).
-    k, chunk_mean = rows.shape[0], rows.mean(axis=0, dtype=np.float64)
-    centred = np.subtract(rows, chunk_mean, dtype=np.float64)
+    if weights is None:
+        # Both reductions read the caller's dtype and accumulate in float64:
+        # no separate float64 copy of the chunk (half the memory traffic).
+        k, chunk_mean = rows.shape[0], rows.mean(axis=0, dtype=np.float64)
+        centred = np.subtract(rows, chunk_mean, dtype=np.float64)
+        chunk_m2 = np.einsum("ij,ij->j", centred, centred)
+    else:
+        k = weights.sum()
+        chunk_mean = weights @ rows.astype(np.float64, copy=False) / k
+        centred = np.subtract(rows, chunk_mean, dtype=np.float64)
+        chunk_m2 = np.einsum("i,ij,ij->j", weights, centred, centred)
     delta, total = chunk_mean - mean, n + k
     mean = mean + delta * (k / total)
-    m2 = m2 + np.einsum("ij,ij->j", centred, centred) + delta**2 * (n * k / total)
+    m2 = m2 + chunk_m2 + delta**2 * (n * k / total)
     return total, mean, m2
 
 

@@ -156,6 +156,7 @@ class DenoisingAutoencoder(AutoencoderTransformer):
         verbose=0,
         random_state=None,
         device="auto",
+        n_threads="auto",
     ):
         super().__init__(
             n_components,
@@ -182,6 +183,7 @@ class DenoisingAutoencoder(AutoencoderTransformer):
             verbose=verbose,
             random_state=random_state,
             device=device,
+            n_threads=n_threads,
         )
         self.noise = noise
         self.noise_level = noise_level
@@ -200,8 +202,9 @@ class DenoisingAutoencoder(AutoencoderTransformer):
 
         Returns
         -------
-        X_denoised : ndarray of shape (n_samples, `n_features_in_`)
-            Denoised data, in the dtype of ``X``.
+        X_denoised : {ndarray, dataframe} of shape (n_samples, `n_features_in_`)
+            Denoised data, in the dtype of ``X``; a DataFrame with the
+            input's feature names when ``set_output`` asks for one.
         """
         return self.reconstruct(X)
 

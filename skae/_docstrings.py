@@ -210,6 +210,22 @@ are streamed from the host array in shuffled chunks.""",
 )
 
 
+PARAMETERS["n_threads"] = (
+    "int or 'auto'",
+    """\
+Intra-op threads torch uses during ``fit``, ``partial_fit`` and every
+inference call; the caller's own thread setting is restored when the call
+returns. ``'auto'`` runs a step of less than 50 million multiply-adds
+(about ``3 * batch_size * number of weights`` in training, ``rows *
+number of weights`` in inference) on one thread: on such steps more
+threads gain nothing and, on a machine busy with other work, make a fit
+10-300x slower. Larger steps use torch's current thread count, at most
+one per usable core, shared equally with other skae calls running at
+once in the process (threads of a joblib or Dask worker). An int is used
+as given.""",
+)
+
+
 # Placeholders that stand for several parameters, in this order.
 SECTIONS = {
     "architecture_parameters": (
@@ -237,7 +253,13 @@ SECTIONS = {
         "sparsity_target",
         "sparsity_weight",
     ),
-    "runtime_parameters": ("warm_start", "verbose", "random_state", "device"),
+    "runtime_parameters": (
+        "warm_start",
+        "verbose",
+        "random_state",
+        "device",
+        "n_threads",
+    ),
 }
 
 # Placeholders that stand for fixed text.
@@ -271,9 +293,25 @@ best_loss_ : float
     early stopping (the weights of that epoch are restored), else
     ``loss_curve_``.
 
+explained_variance_ratio_ : float
+    Fraction of the training data's variance that the reconstruction
+    explains: ``1 - SSE / SST``, the squared reconstruction errors and the
+    squared deviations from the column means, each summed over rows and
+    features (weighted by ``sample_weight``); without constant features
+    it is ``r2_score(X, reconstruct(X), multioutput="variance_weighted")``,
+    which leaves the errors on constant features out. The counterpart of
+    ``PCA.explained_variance_ratio_.sum()``: a single float, since an
+    autoencoder's codes are not ordered components. Set by ``fit``
+    on every row it was given (the rows ``early_stopping`` holds out
+    included); ``partial_fit`` removes it.
+
 batch_size_ : int
     Rows per training batch in the latest training call: ``batch_size``
     resolved (``'auto'``) and clipped to the number of training rows.
+
+n_threads_ : int
+    The number of intra-op threads torch used in the latest training call:
+    ``n_threads`` resolved (and shared with skae calls running at once).
 
 device_ : str
     The device the network was trained on, ``device`` resolved (e.g.

@@ -11,7 +11,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._data import batched_apply, inference_batch_size
 from ._memory import memory_guard
-from ._threads import shared_threads
+from ._sklearn_compat import _check_feature_names_in, wrap_output
+from ._threads import threads_for
 
 FLOAT_DTYPES = (np.float64, np.float32)
 # Dense arrays (memmaps included) pass through unconverted when already
@@ -60,14 +61,16 @@ class _InferenceMixin:
             m.weight.shape[0] for m in module.modules() if hasattr(m, "weight")
         )
         advice = "Free memory on the device, or pass fewer rows per call."
+        batch_size = inference_batch_size(max(widest, X.shape[1]))
+        work = min(batch_size, X.shape[0]) * module.n_weights()
         with (
             memory_guard(f"applying the network on {param.device}", advice),
-            shared_threads(),
+            threads_for(self.n_threads, work),
         ):
             out = batched_apply(
                 fn,
                 X,
-                inference_batch_size(max(widest, X.shape[1])),
+                batch_size,
                 param.dtype,
                 param.device,
                 X.dtype if out_dtype is None else out_dtype,
@@ -84,11 +87,13 @@ class _InferenceMixin:
 
         Returns
         -------
-        X_reconstructed : ndarray of shape (n_samples, `n_features_in_`)
-            Reconstructions, in the dtype of ``X``.
+        X_reconstructed : {ndarray, dataframe} of shape (n_samples, `n_features_in_`)
+            Reconstructions, in the dtype of ``X``; a DataFrame with the
+            input's feature names when ``set_output`` asks for one.
         """
-        X = self._validate_fitted(X)
-        return self._apply(lambda b: self._network.module(b).reconstruction, X)
+        X_valid = self._validate_fitted(X)
+        out = self._apply(lambda b: self._network.module(b).reconstruction, X_valid)
+        return self._configured_output(out, X, self._input_feature_names)
 
     def deep_features(self, X, layer):
         """Activations of any hidden layer (H2O's ``deepfeatures``).
@@ -108,11 +113,14 @@ class _InferenceMixin:
 
         Returns
         -------
-        activations : ndarray of shape (n_samples, width of the layer)
+        activations : {ndarray, dataframe} of shape (n_samples, width of the layer)
             The layer's activations (after its activation function), in the
-            dtype of ``X``.
+            dtype of ``X``. When ``set_output`` asks for a DataFrame, its
+            columns are named ``<class name in lower case>_layer<k>_<j>``
+            for unit ``j`` of layer ``k`` (the non-negative index), e.g.
+            ``autoencodertransformer_layer0_5``.
         """
-        X = self._validate_fitted(X)
+        X_valid = self._validate_fitted(X)
         module = self._network.module
         hidden = module.hidden_layers()
         if layer == "code":
@@ -127,7 +135,25 @@ class _InferenceMixin:
             )
         modules = [*self.encoder_, *self.decoder_]
         end = next(i for i, m in enumerate(modules) if m is hidden[layer])
-        return self._apply(torch.nn.Sequential(*modules[: end + 1]), X)
+        out = self._apply(torch.nn.Sequential(*modules[: end + 1]), X_valid)
+        index, prefix = layer % len(hidden), type(self).__name__.lower()
+        return self._configured_output(
+            out,
+            X,
+            lambda: [f"{prefix}_layer{index}_{j}" for j in range(out.shape[1])],
+        )
+
+    def _configured_output(self, data, X, columns):
+        """``data`` as ``set_output`` asks, for estimators that have it.
+
+        ``columns`` is a callable giving the column names.
+        """
+        if not hasattr(self, "set_output"):
+            return data
+        return wrap_output(self, data, X, columns)
+
+    def _input_feature_names(self):
+        return _check_feature_names_in(self, None)
 
     def score_samples(self, X):
         """Minus the mean squared reconstruction error of each sample.

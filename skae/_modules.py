@@ -120,8 +120,16 @@ def _init_linear(linear, generator):
     # with ELU they blow up the first epochs of deep stacks (digits, 7
     # layers: initial loss 3.1 vs 1.0) and end ~10-30% higher. Zero biases
     # make the untrained network output the data mean once un-scaled.
+    #
+    # Drawn in float64 whatever the network's dtype, then cast: how many
+    # numbers a draw takes from the generator depends on the dtype filled,
+    # so drawing in the network's dtype would start float32 and float64
+    # networks of one seed from unrelated weights.
     bound = 1.0 / math.sqrt(linear.in_features)
-    nn.init.uniform_(linear.weight, -bound, bound, generator=generator)
+    weight = torch.empty(linear.weight.shape, dtype=torch.float64)
+    nn.init.uniform_(weight, -bound, bound, generator=generator)
+    with torch.no_grad():
+        linear.weight.copy_(weight)
     nn.init.zeros_(linear.bias)
 
 
@@ -204,6 +212,10 @@ class Autoencoder(nn.Module):
     def weights(self):
         """Every ``Linear`` weight matrix (biases excluded)."""
         return [m.weight for m in self.modules() if isinstance(m, nn.Linear)]
+
+    def n_weights(self):
+        """The number of entries of every weight matrix (biases excluded)."""
+        return sum(w.numel() for w in self.weights())
 
     def set_generator(self, generator):
         """Point every dropout layer at ``generator`` (``None`` to detach)."""

@@ -20,31 +20,55 @@ RECONSTRUCTION = "reconstruction"
 _PLAIN_VARIANCES = (1e-12, 1e12)
 
 
+def row_mean(values, weights=None):
+    """Mean over the rows (dim 0) of ``values``, weighted by ``weights`` if given.
+
+    ``sum_i w_i v_i / sum_i w_i``: a row of weight 2 counts as two rows.
+    """
+    if weights is None:
+        return values.mean(dim=0)
+    shape = (-1,) + (1,) * (values.dim() - 1)
+    return (values * weights.reshape(shape)).sum(dim=0) / weights.sum()
+
+
 @dataclass(frozen=True)
 class MeanSquaredError:
     """Mean squared error divided by ``variance``.
 
     With the data's mean per-feature variance it reads as the fraction of
-    variance left unexplained.
+    variance left unexplained. With ``weights``, the rows' mean squared
+    errors are averaged with those weights.
     """
 
     variance: float = 1.0
 
-    def __call__(self, output, target):
+    def __call__(self, output, target, weights=None):
         reconstruction = output.reconstruction
         low, high = _PLAIN_VARIANCES
         if not low <= self.variance <= high:
             std = math.sqrt(self.variance)
-            return F.mse_loss(reconstruction / std, target / std)
-        return F.mse_loss(reconstruction, target) / self.variance
+            return _mse(reconstruction / std, target / std, weights)
+        return _mse(reconstruction, target, weights) / self.variance
+
+
+def _mse(reconstruction, target, weights):
+    if weights is None:
+        return F.mse_loss(reconstruction, target)
+    per_row = F.mse_loss(reconstruction, target, reduction="none").mean(dim=1)
+    return row_mean(per_row, weights)
 
 
 @dataclass(frozen=True)
 class BinaryCrossEntropy:
     """Mean binary cross-entropy, for targets in [0, 1] and a sigmoid output."""
 
-    def __call__(self, output, target):
-        return F.binary_cross_entropy(output.reconstruction, target)
+    def __call__(self, output, target, weights=None):
+        if weights is None:
+            return F.binary_cross_entropy(output.reconstruction, target)
+        per_row = F.binary_cross_entropy(
+            output.reconstruction, target, reduction="none"
+        ).mean(dim=1)
+        return row_mean(per_row, weights)
 
 
 LOSSES = {"mse": MeanSquaredError, "bce": BinaryCrossEntropy}
@@ -56,12 +80,17 @@ class Objective:
     Parameters
     ----------
     reconstruction : callable
-        ``reconstruction(output, target)``: the mean reconstruction loss of
-        a batch, given the module's forward pass (see :data:`LOSSES`).
+        ``reconstruction(output, target, weights=None)``: the mean
+        reconstruction loss of a batch, given the module's forward pass
+        (see :data:`LOSSES`).
     terms : sequence of callables
-        Penalty terms ``term(output, module, x_in)``, each with a ``name``
-        (see :mod:`skae._penalties`); ``output`` is the module's forward
-        pass on ``x_in``.
+        Penalty terms ``term(output, module, x_in, weights=None)``, each with
+        a ``name`` (see :mod:`skae._penalties`); ``output`` is the module's
+        forward pass on ``x_in``.
+
+    ``weights``, when given, holds one weight per row of the batch: every
+    average over rows is then weighted (:func:`row_mean`), so that a row of
+    weight 2 counts as two rows.
     """
 
     def __init__(self, reconstruction, terms=()):
@@ -73,16 +102,16 @@ class Objective:
         """Names of the parts, reconstruction first."""
         return (RECONSTRUCTION, *(t.name for t in self.terms))
 
-    def __call__(self, module, x_in, target):
+    def __call__(self, module, x_in, target, weights=None):
         """Total loss of a batch and its parts, in :attr:`names` order."""
         output = module(x_in)
-        parts = [self.reconstruction(output, target)]
-        parts.extend(term(output, module, x_in) for term in self.terms)
+        parts = [self.reconstruction(output, target, weights)]
+        parts.extend(term(output, module, x_in, weights) for term in self.terms)
         total = parts[0]
         for part in parts[1:]:
             total = total + part
         return total, parts
 
-    def evaluation_loss(self, module, x_in, target):
+    def evaluation_loss(self, module, x_in, target, weights=None):
         """The loss validation monitors: the reconstruction loss alone."""
-        return self.reconstruction(module(x_in), target)
+        return self.reconstruction(module(x_in), target, weights)

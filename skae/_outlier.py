@@ -226,6 +226,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         verbose=0,
         random_state=None,
         device="auto",
+        n_threads="auto",
     ):
         super().__init__(
             n_components,
@@ -252,6 +253,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
             verbose=verbose,
             random_state=random_state,
             device=device,
+            n_threads=n_threads,
         )
         self.contamination = contamination
         self.n_rounds = n_rounds
@@ -261,7 +263,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
     # ------------------------------------------------------------------
     # Fitting
 
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Train the autoencoder on ``X`` and set the threshold ``offset_``.
 
         Parameters
@@ -272,31 +274,45 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         y : Ignored
             Not used, present for API consistency by convention.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row, as a repetition count (a row of
+            weight 0 counts as absent). Besides training (see
+            :class:`AutoencoderTransformer`), weights decide which rows each
+            round leaves out (``trim_fraction`` of the total weight, the
+            worst reconstructed first) and the threshold: ``offset_`` is a
+            weighted percentile of the training scores, the percentile of
+            the rows repeated as their weights say.
+
         Returns
         -------
         self : object
             The fitted detector.
         """
-        return super().fit(X, y)
+        return super().fit(X, y, sample_weight=sample_weight)
 
-    def _fit_full(self, X):
+    def _fit_full(self, X, sample_weight=None):
         """Train the rounds on validated ``X``, then set the threshold."""
         rng = self._subsample_rng()
-        self.max_samples_ = self._max_samples(X.shape[0])
-        rows = np.arange(X.shape[0])
+        rows, weights = np.arange(X.shape[0]), None
+        if sample_weight is not None:
+            rows = np.flatnonzero(sample_weight)
+            weights = sample_weight[rows]
+        self.max_samples_ = self._max_samples(rows.size)
         for round_ in range(self.n_rounds):
-            rows = self._subsample(rows, rng)
+            rows, weights = self._subsample(rows, weights, rng)
             if self.verbose:
                 print(
                     f"Round {round_ + 1} of {self.n_rounds}: {rows.size} rows",
                     flush=True,
                 )
-            reason = self._fit(X if rows.size == X.shape[0] else X[rows])
+            X_round = X if rows.size == X.shape[0] else X[rows]
+            reason = self._fit(X_round, sample_weight=weights)
             errors = self._squared_errors(X, per_feature=False)
             if reason in _STOP_ROUNDS:
                 break
-            rows = self._best_reconstructed(errors)
-        self._set_training_scores(-errors)
+            rows, weights = self._best_reconstructed(errors, sample_weight)
+        self._set_training_scores(-errors, sample_weight)
+        return errors
 
     def _subsample_rng(self):
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
@@ -310,21 +326,30 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
             return min(self.max_samples, n_samples)
         return max(2, int(self.max_samples * n_samples))
 
-    def _subsample(self, rows, rng):
-        """``rows``, or a sorted random subset of ``max_samples_`` of them."""
+    def _subsample(self, rows, weights, rng):
+        """``rows`` and their ``weights`` (or None), or a random subset of
+        ``max_samples_`` of the rows, in order, with their weights."""
         if rows.size <= self.max_samples_:
-            return rows
-        return np.sort(rng.choice(rows, size=self.max_samples_, replace=False))
+            return rows, weights
+        chosen = np.sort(rng.choice(rows.size, size=self.max_samples_, replace=False))
+        return rows[chosen], None if weights is None else weights[chosen]
 
-    def _best_reconstructed(self, errors):
-        """Indices, in order, of the rows the next round trains on."""
+    def _best_reconstructed(self, errors, sample_weight=None):
+        """The rows the next round trains on, in order, and their weights.
+
+        Unweighted, the ``trim_fraction`` of the rows with the largest
+        errors are left out (the weights are None). Weighted, that fraction
+        of the total weight is: see :func:`_trim_by_weight`.
+        """
+        if sample_weight is not None:
+            return _trim_by_weight(errors, sample_weight, self.trim_fraction)
         n = errors.shape[0]
         n_keep = max(min(n, 2), n - int(self.trim_fraction * n))
         # A stable sort makes ties (e.g. duplicated rows) deterministic.
-        return np.sort(np.argsort(errors, kind="stable")[:n_keep])
+        return np.sort(np.argsort(errors, kind="stable")[:n_keep]), None
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y=None):
+    def partial_fit(self, X, y=None, sample_weight=None):
         """Train for one epoch on ``X`` and reset the threshold from it.
 
         Each call trains the network for one epoch on the chunk (a single
@@ -339,13 +364,17 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         y : Ignored
             Not used, present for API consistency by convention.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row of the chunk, as in :meth:`fit`.
+
         Returns
         -------
         self : object
             The updated detector.
         """
-        super().partial_fit(X)
-        self._set_training_scores(self.score_samples(X))
+        super().partial_fit(X, sample_weight=sample_weight)
+        weights = self._check_sample_weight(sample_weight, X, min_rows=1)
+        self._set_training_scores(self.score_samples(X), weights)
         return self
 
     def _warn_on_stop(self, reason, incremental):
@@ -358,14 +387,17 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
     # ------------------------------------------------------------------
     # The threshold
 
-    def _set_training_scores(self, scores):
+    def _set_training_scores(self, scores, weights=None):
         self.training_scores_ = scores
-        self.offset_ = self._offset(scores)
+        # Kept for set_contamination, which must weigh the scores alike.
+        self._score_weights = weights
+        self.offset_ = self._offset(scores, weights)
 
-    def _offset(self, scores):
+    def _offset(self, scores, weights=None):
         if self.contamination != "auto":
-            return float(np.percentile(scores, 100.0 * self.contamination))
-        q1, q3 = np.percentile(-scores, [25, 75])
+            q = 100.0 * self.contamination
+            return float(_weighted_percentile(scores, weights, q))
+        q1, q3 = _weighted_percentile(-scores, weights, [25, 75])
         return -float(q3 + _TUKEY_FENCE_IQRS * (q3 - q1))
 
     def set_contamination(self, contamination):
@@ -394,7 +426,8 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         except (TypeError, ValueError):
             self.contamination = previous
             raise
-        self.offset_ = self._offset(self.training_scores_)
+        weights = getattr(self, "_score_weights", None)
+        self.offset_ = self._offset(self.training_scores_, weights)
         return self
 
     # ------------------------------------------------------------------
@@ -456,3 +489,47 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         """
         X = self._validate_fitted(X)
         return self._squared_errors(X, per_feature=bool(per_feature))
+
+
+def _weighted_percentile(values, weights, q):
+    """NumPy's (linear) ``percentile`` of ``values``, each repeated ``weights`` times.
+
+    ``weights`` None is ``np.percentile`` itself. With integer weights the
+    result is that of the repeated values, as scikit-learn's weight checks
+    require; other non-negative weights are counts that need not be whole
+    (weights well below 1 in total pull every percentile to the minimum).
+    """
+    if weights is None:
+        return np.percentile(values, q)
+    order = np.argsort(values, kind="stable")
+    values, weights = values[order], weights[order]
+    values, counts = values[weights > 0], np.cumsum(weights[weights > 0])
+    # Position in the repeated, sorted values; the value at position k is
+    # that of the first row whose cumulative count exceeds k.
+    position = np.clip(np.asarray(q, dtype=float) / 100.0 * (counts[-1] - 1), 0, None)
+    below = np.floor(position)
+    at = np.searchsorted(counts, below, side="right")
+    above = np.searchsorted(counts, below + 1, side="right")
+    low, high = values[at], values[np.minimum(above, values.size - 1)]
+    return low + (position - below) * (high - low)
+
+
+def _trim_by_weight(errors, weights, trim_fraction):
+    """Rows left after trimming ``trim_fraction`` of the weight, and their weights.
+
+    The rows of positive weight are taken from the smallest error up until
+    they hold the weight to keep; the last one keeps only the part of its
+    weight that is needed. With integer weights this trains on exactly the
+    rows the unweighted rule keeps from the rows repeated as their weights
+    say. Returns the rows in order.
+    """
+    positive = np.flatnonzero(weights)
+    order = positive[np.argsort(errors[positive], kind="stable")]
+    cumulative = np.cumsum(weights[order])
+    total = cumulative[-1]
+    keep = max(min(total, 2.0), total - np.floor(trim_fraction * total))
+    n_rows = int(np.searchsorted(cumulative, keep, side="left")) + 1
+    rows, kept = order[:n_rows], weights[order[:n_rows]].copy()
+    kept[-1] -= cumulative[n_rows - 1] - keep
+    in_order = np.argsort(rows)
+    return rows[in_order], kept[in_order]

@@ -48,6 +48,7 @@ PARAMETER_CONSTRAINTS = {
     "verbose": ["verbose"],
     "random_state": ["random_state"],
     "device": [str, torch.device],
+    "n_threads": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
 }
 
 
@@ -70,6 +71,7 @@ def check_settings(estimator, X, summary):
     summary : skae._data.ColumnSummary
         Column statistics of ``X``, computed only if a check needs them.
     """
+    check_code_width(estimator._code_width(), X.shape[1])
     sizes = hidden_sizes(estimator.hidden_layer_sizes)
     if not all(
         isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in sizes
@@ -96,6 +98,26 @@ def check_settings(estimator, X, summary):
         raise ValueError(
             "early_stopping=True needs at least 2 samples: one to train on "
             f"and one to validate on; got {X.shape[0]}."
+        )
+
+
+def check_code_width(n_components, n_features):
+    """Raise unless the code is at most as wide as the input.
+
+    A code with as many units as there are features can already store the
+    input unchanged; a wider one leaves the network free to learn the
+    identity map, which reconstructs anything, outliers included, and
+    compresses nothing. Equality stays allowed, as in PCA (and scikit-learn's
+    checks fit the default code of 2 on 2 features). A setting that makes an
+    overcomplete code useful (a sparsity or contractive penalty) is the place
+    to relax this.
+    """
+    if n_components > n_features:
+        raise ValueError(
+            f"n_components={n_components} is larger than the number of "
+            f"features ({n_features}): a code wider than its input can learn "
+            "the identity map and compress nothing. Use n_components <= "
+            "n_features."
         )
 
 

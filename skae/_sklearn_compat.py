@@ -16,5 +16,33 @@ from sklearn.utils._param_validation import (
     RealNotInt,
     StrOptions,
 )
+from sklearn.utils._set_output import ADAPTERS_MANAGER, _get_output_config
+from sklearn.utils.validation import _check_feature_names_in, _check_sample_weight
 
-__all__ = ["Hidden", "Interval", "Options", "RealNotInt", "StrOptions", "_fit_context"]
+__all__ = [
+    "Hidden",
+    "Interval",
+    "Options",
+    "RealNotInt",
+    "StrOptions",
+    "_check_feature_names_in",
+    "_check_sample_weight",
+    "_fit_context",
+    "wrap_output",
+]
+
+
+def wrap_output(estimator, data, original_input, columns):
+    """``data`` in the container that ``estimator.set_output`` asks for.
+
+    What scikit-learn does to the output of ``transform``, for other methods
+    returning one row per input row: a DataFrame (pandas or polars) with the
+    index of ``original_input`` when it has one, or ``data`` unchanged with
+    the default output. ``columns`` is a callable giving the column names;
+    it is called only when a container is made.
+    """
+    dense = _get_output_config("transform", estimator)["dense"]
+    if dense == "default":
+        return data
+    adapter = ADAPTERS_MANAGER.adapters[dense]
+    return adapter.create_container(data, original_input, columns=columns)

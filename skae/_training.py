@@ -9,10 +9,14 @@ The loop keeps the training data on the device as one tensor and slices
 shuffled batches out of it by index; losses stay on the device during an
 epoch and are read back once at its end, so an epoch costs one host
 synchronisation however many batches it has. Data too large to keep
-resident come as a stream instead: any object with a ``shape`` and a
-``chunks(shuffle)`` method yielding device tensors (see
-:class:`skae._data.RowStream`); each chunk is then trained on exactly as
-resident data are.
+resident come as a stream instead: any object with a ``shape``, a
+``head(n)`` method and a ``chunks(shuffle)`` method yielding ``(rows,
+weights)`` pairs of device tensors, ``weights`` None for unweighted rows
+(see :class:`skae._data.RowStream`); each chunk is then trained on exactly
+as resident data are. Weighted resident rows are a stream of one chunk
+(:class:`skae._data.ResidentRows`). A row's weight weighs its loss within
+its batch (``sum w_i l_i / sum w_i``) and its batch's loss within the
+epoch's mean, so that a row of weight 2 counts as two rows.
 """
 
 # Authors: The skae developers
@@ -25,7 +29,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ._reporting import progress, report_epoch
+from ._reporting import progress, report_epoch, report_stop
 
 
 class StopReason(enum.Enum):
@@ -55,6 +59,23 @@ class StopReason(enum.Enum):
     def message(self):
         """Why training stopped, as a sentence for ``verbose`` output."""
         return _STOP_MESSAGES[self]
+
+    def describe(self, settings, history):
+        """:attr:`message` with the numbers of the run (``settings``, ``history``)."""
+        if self is StopReason.CONVERGED:
+            monitored = (
+                "Validation reconstruction" if settings.early_stopping else "Training"
+            )
+            return (
+                f"{monitored} loss did not improve more than tol={settings.tol:g} "
+                f"for {settings.n_iter_no_change} consecutive epochs. Stopping."
+            )
+        if self is StopReason.MAX_ITER:
+            return (
+                f"Stopped after max_iter={settings.max_iter} epochs; the loss was "
+                "still improving by more than tol."
+            )
+        return self.message
 
 
 _STOP_MESSAGES = {
@@ -135,9 +156,9 @@ class Run:
     schedules: tuple = ()
 
 
-def train_step(run, x_in, target):
+def train_step(run, x_in, target, weights=None):
     """One gradient step; returns the detached loss parts of the batch."""
-    total, parts = run.objective(run.module, x_in, target)
+    total, parts = run.objective(run.module, x_in, target, weights)
     run.optimizer.zero_grad(set_to_none=True)
     total.backward()
     run.optimizer.step()
@@ -154,58 +175,78 @@ def batch_slices(n_samples, batch_size, order):
 
 
 def data_chunks(X, shuffle):
-    """The device tensors making up ``X``: itself if resident, else its chunks."""
-    return (X,) if isinstance(X, torch.Tensor) else X.chunks(shuffle)
+    """``(rows, weights)`` device tensors making up ``X``.
+
+    A resident tensor is one chunk of unweighted rows (``weights`` None).
+    """
+    return ((X, None),) if isinstance(X, torch.Tensor) else X.chunks(shuffle)
 
 
 def epoch_batches(X, batch_size, shuffle, generator):
-    """``(chunk number, batch)`` pairs of one pass over ``X``.
+    """``(chunk number, batch, batch weights or None)`` of one pass over ``X``.
 
     Rows are shuffled within each chunk (the whole of resident data) when
-    ``shuffle``.
+    ``shuffle``; weights follow their rows.
     """
-    for number, chunk in enumerate(data_chunks(X, shuffle)):
+    for number, (chunk, weights) in enumerate(data_chunks(X, shuffle)):
         order = None
         if shuffle:
             n = chunk.shape[0]
             order = torch.randperm(n, generator=generator, device=chunk.device)
         for idx in batch_slices(chunk.shape[0], batch_size, order):
-            yield number, chunk[idx]
+            yield number, chunk[idx], None if weights is None else weights[idx]
 
 
 def run_epoch(run, X):
-    """Train for one pass over ``X``; returns the mean of each loss part."""
+    """Train for one pass over ``X``; returns the mean of each loss part.
+
+    Each batch's losses count by its number of rows, or by its weight.
+    """
     run.module.train()
     settings = run.settings
     n = X.shape[0]
-    total, steps, sizes, current = None, [], [], 0
+    total, mass, steps, sizes, current = None, None, [], [], 0
     batches = epoch_batches(X, settings.batch_size, settings.shuffle, run.generator)
-    for number, batch in progress(batches, n, settings):
+    epoch = run.history.n_iter + 1
+    for number, batch, weights in progress(batches, n, settings, epoch):
         if number != current:
             # Fold each streamed chunk's losses into a running total when it
             # ends: per-step loss tensors kept for a whole epoch, interleaved
             # with the steps' temporaries, would fragment the host heap in
             # proportion to the number of rows.
             total = _add(total, _weighted_sums(steps, sizes))
+            mass = _add(mass, _mass(sizes))
             steps, sizes, current = [], [], number
         x_in = batch if run.corrupt is None else run.corrupt(batch, run.generator)
-        steps.append(train_step(run, x_in, batch))
-        sizes.append(batch.shape[0])
+        steps.append(train_step(run, x_in, batch, weights))
+        sizes.append(batch.shape[0] if weights is None else weights.sum())
     total = _add(total, _weighted_sums(steps, sizes))
+    mass = _add(mass, _mass(sizes))
     # One read-back for the whole epoch.
-    return (total / n).tolist()
+    return (total / (n if mass is None else mass)).tolist()
 
 
 def _add(total, part):
     return part if total is None else total + part
 
 
+def _mass(sizes):
+    """Total weight of a chunk's batches, or None for unweighted ones."""
+    return torch.stack(sizes).sum() if isinstance(sizes[0], torch.Tensor) else None
+
+
 def _weighted_sums(steps, sizes):
-    """Batch-size-weighted sum of each loss part: one reduction per part."""
-    # Built on the host and sent without waiting: a blocking copy to CUDA
-    # would synchronise with the device at every streamed chunk.
-    weights = torch.tensor(sizes, dtype=steps[0][0].dtype)
-    weights = weights.to(steps[0][0].device, non_blocking=True)
+    """Sum of each loss part weighted by its batch's size: one reduction per part.
+
+    ``sizes`` are row counts, or the batches' weights as device tensors.
+    """
+    if isinstance(sizes[0], torch.Tensor):
+        weights = torch.stack(sizes)
+    else:
+        # Built on the host and sent without waiting: a blocking copy to
+        # CUDA would synchronise with the device at every streamed chunk.
+        weights = torch.tensor(sizes, dtype=steps[0][0].dtype)
+        weights = weights.to(steps[0][0].device, non_blocking=True)
     return torch.stack(
         [torch.dot(torch.stack(part), weights) for part in zip(*steps, strict=True)]
     )
@@ -213,7 +254,8 @@ def _weighted_sums(steps, sizes):
 
 @torch.no_grad()
 def evaluate(module, objective, X, batch_size, corrupt=None, seed=None):
-    """Mean reconstruction loss of ``X`` (no penalties, no dropout).
+    """Mean reconstruction loss of ``X`` (no penalties, no dropout), weighted
+    by the rows' weights when ``X`` has them.
 
     With ``corrupt``, the network's input is ``corrupt(batch, generator)``
     (to validate a denoiser) and the target stays the clean batch; the
@@ -222,14 +264,18 @@ def evaluate(module, objective, X, batch_size, corrupt=None, seed=None):
     """
     module.eval()
     generator = None
-    total = 0.0
-    for _, batch in epoch_batches(X, batch_size, False, None):
+    total, mass = 0.0, 0.0
+    for _, batch, weights in epoch_batches(X, batch_size, False, None):
         x_in = batch
         if corrupt is not None:
             if generator is None:
                 generator = torch.Generator(device=batch.device).manual_seed(seed)
             x_in = corrupt(batch, generator)
-        total += objective.evaluation_loss(module, x_in, batch) * batch.shape[0]
+        loss = objective.evaluation_loss(module, x_in, batch, weights)
+        size = batch.shape[0] if weights is None else weights.sum()
+        total, mass = total + loss * size, mass + size
+    if isinstance(mass, torch.Tensor):
+        return float(total / mass)
     return float(total) / X.shape[0]
 
 
@@ -303,7 +349,17 @@ def fit_loop(run, X):
         reason = StopReason.INTERRUPTED
     reason = _restore_after(run, X, reason, fallback)
     run.module.eval()
+    if settings.verbose:
+        report_stop(reason.describe(settings, run.history), _restored_epoch(run))
     return reason
+
+
+def _restored_epoch(run):
+    """The epoch whose weights early stopping restored, or None."""
+    curve = run.history.validation_loss_curve
+    if not run.settings.early_stopping or not curve:
+        return None
+    return curve.index(min(curve)) + 1
 
 
 def _one_epoch(run, X):

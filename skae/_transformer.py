@@ -78,6 +78,63 @@ class AutoencoderTransformer(
     array(['autoencodertransformer0', 'autoencodertransformer1'], dtype=object)
     """
 
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        hidden_layer_sizes=(100,),
+        activation="elu",
+        output_activation="identity",
+        loss="mse",
+        solver="adam",
+        learning_rate_init=1e-3,
+        batch_size="auto",
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        shuffle=True,
+        alpha=0.0,
+        l1_ratio=0.0,
+        dropout=0.0,
+        sparsity=None,
+        sparsity_target=0.05,
+        sparsity_weight=0.01,
+        warm_start=False,
+        verbose=0,
+        random_state=None,
+        device="auto",
+        n_threads="auto",
+    ):
+        super().__init__(
+            n_components,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            output_activation=output_activation,
+            loss=loss,
+            solver=solver,
+            learning_rate_init=learning_rate_init,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            shuffle=shuffle,
+            alpha=alpha,
+            l1_ratio=l1_ratio,
+            dropout=dropout,
+            sparsity=sparsity,
+            sparsity_target=sparsity_target,
+            sparsity_weight=sparsity_weight,
+            warm_start=warm_start,
+            verbose=verbose,
+            random_state=random_state,
+            device=device,
+            n_threads=n_threads,
+        )
+
     def transform(self, X):
         """Encode ``X``: the code-layer activations.
 
@@ -116,7 +173,7 @@ class AutoencoderTransformer(
             )
         return self._apply(self.decoder_, X)
 
-    def fit_transform(self, X, y=None):
+    def fit_transform(self, X, y=None, sample_weight=None):
         """Fit to ``X`` and return its codes.
 
         Parameters
@@ -127,12 +184,15 @@ class AutoencoderTransformer(
         y : Ignored
             Not used, present for API consistency by convention.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row, as in :meth:`fit`.
+
         Returns
         -------
         X_new : ndarray of shape (n_samples, n_components)
             Codes of ``X``, in the dtype of ``X``.
         """
-        return self.fit(X).transform(X)
+        return self.fit(X, sample_weight=sample_weight).transform(X)
 
     def score(self, X, y=None):
         """Minus the mean squared reconstruction error over ``X``.

@@ -8,7 +8,9 @@ from numbers import Real
 import numpy as np
 from sklearn.utils.validation import check_array
 
-__all__ = ["psnr", "reconstruction_error"]
+from ._sklearn_compat import _check_sample_weight
+
+__all__ = ["mean_reconstruction_error", "psnr", "reconstruction_error"]
 
 
 def _check_pair(X_true, X_pred):
@@ -66,6 +68,65 @@ def reconstruction_error(X_true, X_pred, *, per_feature=False):
     if per_feature:
         return errors
     return errors.reshape(errors.shape[0], -1).mean(axis=1)
+
+
+def mean_reconstruction_error(X_true, X_pred, *, sample_weight=None):
+    """Mean squared reconstruction error over samples: one number.
+
+    The mean of :func:`reconstruction_error` over the samples (weighted by
+    ``sample_weight``), so it can be given to
+    :func:`~sklearn.metrics.make_scorer`: lower is better, so pass
+    ``greater_is_better=False``, and name the method that reconstructs in
+    ``response_method``, in a list (``["reconstruct"]``, ``["denoise"]``):
+    scikit-learn's validation accepts other methods than ``predict`` in a
+    list only. A scorer compares its ``y`` with the method's
+    output, so pass the clean data as ``y``: ``X`` itself for a plain
+    autoencoder, the clean rows behind noisy ``X`` for a denoiser.
+
+    Parameters
+    ----------
+    X_true : array-like of shape (n_samples, n_features)
+        Original (clean) data; images may keep their shape.
+
+    X_pred : array-like of the same shape as ``X_true``
+        Reconstructions, e.g. from ``estimator.reconstruct(X)``.
+
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weight of each sample in the mean.
+
+    Returns
+    -------
+    error : float
+        The (weighted) mean over samples of each sample's mean squared
+        error; ``-estimator.score(X)`` for ``X_pred = estimator.reconstruct(X)``.
+
+    Examples
+    --------
+    >>> from skae.metrics import mean_reconstruction_error
+    >>> mean_reconstruction_error([[0.0, 1.0], [2.0, 2.0]], [[0.0, 0.0], [1.0, 3.0]])
+    0.75
+
+    As a scorer for cross-validation, with ``X`` as its own target:
+
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.metrics import make_scorer
+    >>> from sklearn.model_selection import cross_val_score
+    >>> from skae import AutoencoderTransformer
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> scorer = make_scorer(
+    ...     mean_reconstruction_error,
+    ...     greater_is_better=False,
+    ...     response_method=["reconstruct"],
+    ... )
+    >>> ae = AutoencoderTransformer(8, max_iter=5, random_state=0)
+    >>> scores = cross_val_score(ae, X, X, scoring=scorer, cv=3)
+    >>> bool((scores < 0).all())
+    True
+    """
+    errors = reconstruction_error(X_true, X_pred)
+    if sample_weight is not None:
+        sample_weight = _check_sample_weight(sample_weight, errors)
+    return float(np.average(errors, weights=sample_weight))
 
 
 def psnr(X_true, X_pred, *, data_range=None):

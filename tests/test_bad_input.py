@@ -527,3 +527,30 @@ def test_deep_features_rejects_bad_layer(cls):
     _rejects(lambda: estimator.deep_features(X_GOOD, "0"), "layer")
     _rejects(lambda: estimator.deep_features(X_GOOD, 0.5), "layer")
     assert_finite(estimator.deep_features(X_GOOD, -1))
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS, ids=class_id)
+def test_unknown_keyword_names_the_public_class(cls):
+    # MLPRegressor's name for the step size is a common slip.
+    pattern = rf"^{cls.__name__}\.__init__\(\).*'learning_rate'"
+    with pytest.raises(TypeError, match=pattern):
+        cls(learning_rate=0.01)
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS, ids=class_id)
+def test_every_public_class_defines_its_own_init(cls):
+    # scikit-learn's convention: the signature (and so get_params, the
+    # docs and error messages) belongs to the public class.
+    assert "__init__" in vars(cls)
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS, ids=class_id)
+def test_code_wider_than_the_input_is_rejected(cls):
+    # X_GOOD has 3 features: a code of 4 could learn the identity map.
+    for method in fit_methods(cls()):
+        _rejects(
+            lambda m=method: call(make_estimator(cls, n_components=4), m, X_GOOD),
+            r"n_components=4 is larger than the number of features \(3\)",
+        )
+    # As wide as the input is allowed, as in PCA.
+    assert_finite(_fitted(cls, n_components=3).score_samples(X_GOOD))

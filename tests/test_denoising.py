@@ -48,9 +48,9 @@ def record_training_inputs(monkeypatch):
     seen = []
     original = skae._training.train_step
 
-    def spy(run, x_in, target):
+    def spy(run, x_in, target, weights=None):
         seen.append((x_in.detach().clone(), target.detach().clone()))
-        return original(run, x_in, target)
+        return original(run, x_in, target, weights)
 
     monkeypatch.setattr(skae._training, "train_step", spy)
     return seen
@@ -342,3 +342,18 @@ def test_cuda_fit_is_reproducible():
     again = DenoisingAutoencoder(**params).fit(X)
     assert first.loss_curve_ == again.loss_curve_
     assert first.denoise(X).dtype == X.dtype
+
+
+def test_denoise_follows_set_output():
+    pd = pytest.importorskip("pandas")
+    X = pd.DataFrame(load_digits().data[:60] / 16.0).add_prefix("pixel")
+    dae = DenoisingAutoencoder(4, hidden_layer_sizes=(8,), max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        dae.set_output(transform="pandas").fit(X)
+    denoised = dae.denoise(X)
+    assert isinstance(denoised, pd.DataFrame)
+    assert list(denoised.columns) == list(X.columns)
+    assert denoised.index.equals(X.index)
+    dae.set_output(transform="default")
+    np.testing.assert_array_equal(denoised.to_numpy(), dae.denoise(X))

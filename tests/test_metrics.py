@@ -1,4 +1,4 @@
-"""skae.metrics: reconstruction_error and psnr."""
+"""skae.metrics: reconstruction_error, mean_reconstruction_error and psnr."""
 
 import warnings
 
@@ -7,9 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from sklearn.metrics import make_scorer
+from sklearn.model_selection import cross_val_score
 
-from skae import AutoencoderTransformer
-from skae.metrics import psnr, reconstruction_error
+from skae import AutoencoderTransformer, DenoisingAutoencoder
+from skae.metrics import mean_reconstruction_error, psnr, reconstruction_error
 
 # Multiples of 1/8: exact in binary, and no squared error underflows to 0.
 grid = st.integers(-8000, 8000).map(lambda i: i / 8.0)
@@ -137,3 +139,52 @@ def test_psnr_rejects_an_undefined_range():
             psnr(np.eye(2), np.zeros((2, 2)), data_range=bad)
     with pytest.raises(TypeError, match="data_range must be a positive number"):
         psnr(np.eye(2), np.zeros((2, 2)), data_range="1")
+
+
+@settings(max_examples=30, deadline=None)
+@given(pairs())
+def test_mean_reconstruction_error_is_the_mean_of_the_per_sample_errors(pair):
+    X_true, X_pred = pair
+    error = mean_reconstruction_error(X_true, X_pred)
+    assert isinstance(error, float)
+    assert error == pytest.approx(reconstruction_error(X_true, X_pred).mean())
+
+
+def test_mean_reconstruction_error_weights_samples_as_repetitions():
+    X_true = [[0.0, 1.0], [2.0, 2.0], [1.0, 1.0]]
+    X_pred = [[0.0, 0.0], [1.0, 3.0], [1.0, 1.0]]
+    weighted = mean_reconstruction_error(X_true, X_pred, sample_weight=[2, 1, 0])
+    repeated = mean_reconstruction_error(
+        [X_true[0], X_true[0], X_true[1]], [X_pred[0], X_pred[0], X_pred[1]]
+    )
+    assert weighted == pytest.approx(repeated)
+    with pytest.raises(ValueError, match="sample_weight"):
+        mean_reconstruction_error(X_true, X_pred, sample_weight=[1, 2])
+
+
+def _scorer(method):
+    # A list: make_scorer's validation names the methods of classifiers and
+    # regressors only, but tries any method given in a list.
+    return make_scorer(
+        mean_reconstruction_error, greater_is_better=False, response_method=[method]
+    )
+
+
+def test_scorer_matches_minus_score(quiet_convergence):
+    X = np.random.default_rng(0).normal(size=(90, 5))
+    ae = AutoencoderTransformer(3, hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+    ae.fit(X)
+    # The clean data are the scorer's y: X itself here.
+    assert _scorer("reconstruct")(ae, X, X) == pytest.approx(ae.score(X))
+    scores = cross_val_score(ae, X, X, scoring=_scorer("reconstruct"), cv=3)
+    assert scores.shape == (3,) and (scores < 0).all()
+
+
+def test_scorer_judges_a_denoiser_against_the_clean_rows(quiet_convergence):
+    rng = np.random.default_rng(0)
+    X_clean = rng.normal(size=(90, 5))
+    X_noisy = X_clean + 0.5 * rng.normal(size=X_clean.shape)
+    dae = DenoisingAutoencoder(3, hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+    dae.fit(X_noisy)
+    expected = -mean_reconstruction_error(X_clean, dae.denoise(X_noisy))
+    assert _scorer("denoise")(dae, X_noisy, X_clean) == pytest.approx(expected)

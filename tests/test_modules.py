@@ -89,3 +89,16 @@ def test_dropout_skips_the_code_layer():
         "Linear",
         "Identity",
     ]
+
+
+def test_float32_and_float64_networks_start_from_the_same_weights():
+    # The weights are drawn in float64 and cast, so one seed gives one
+    # network whatever its dtype (up to float32 rounding).
+    nets = []
+    for dtype in (torch.float32, torch.float64):
+        module = Autoencoder(6, 2, hidden_layer_sizes=(5,), dtype=dtype)
+        module.reset_parameters(torch.Generator().manual_seed(0))
+        nets.append(module.state_dict())
+    for name, weight in nets[0].items():
+        assert weight.dtype == torch.float32
+        assert torch.equal(weight, nets[1][name].to(torch.float32)), name

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import r2_score, roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -218,9 +218,10 @@ def test_default_epoch_budget_raises_no_convergence_warning():
 def test_trimmed_rounds_train_on_fewer_rows():
     X, _ = planted(n_inliers=100, n_outliers=0)
     detector = AutoencoderOutlierDetector(trim_fraction=0.3, **SMALL)
-    rows = detector._best_reconstructed(np.arange(100.0)[::-1])
+    rows, weights = detector._best_reconstructed(np.arange(100.0)[::-1])
     np.testing.assert_array_equal(rows, np.arange(30, 100))
-    assert detector._best_reconstructed(np.array([2.0, 1.0])).size == 2
+    assert weights is None
+    assert detector._best_reconstructed(np.array([2.0, 1.0]))[0].size == 2
 
 
 def test_fit_is_deterministic_and_in_a_pipeline():
@@ -246,3 +247,10 @@ def test_partial_fit_sets_a_threshold_from_the_latest_chunk():
 
 def torch_equal(a, b):
     return bool((a == b).all())
+
+
+def test_explained_variance_ratio_covers_every_training_row():
+    X, _ = planted(n_inliers=150, n_outliers=10)
+    detector = AutoencoderOutlierDetector(**SMALL).fit(X)
+    expected = r2_score(X, detector.reconstruct(X), multioutput="variance_weighted")
+    assert detector.explained_variance_ratio_ == pytest.approx(expected, rel=1e-10)

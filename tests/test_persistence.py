@@ -326,6 +326,8 @@ def test_pickles_of_skae_0_1_load_and_give_their_outputs(name):
     with open(DATA / f"skae-0.1.0-{name}.pkl", "rb") as f:
         estimator = pickle.load(f)
     assert not hasattr(estimator, "_architecture")
+    # Parameters added since 0.1.0 take their defaults.
+    assert estimator.get_params()["n_threads"] == "auto"
     for method in ("transform", "score_samples"):
         if f"{name}_{method}" in data:
             np.testing.assert_allclose(

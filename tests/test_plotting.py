@@ -333,6 +333,90 @@ def test_codes_bad_arguments(plain, digits):
 
 
 # ----------------------------------------------------------------------
+# Pipelines
+
+
+@pytest.fixture(scope="module")
+def detector_pipeline(digits):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skae import AutoencoderOutlierDetector
+
+    detector = AutoencoderOutlierDetector(
+        n_components=3, hidden_layer_sizes=(8,), max_iter=3, n_rounds=1, random_state=0
+    )
+    return make_pipeline(StandardScaler(), detector).fit(digits[0])
+
+
+def test_loss_curve_of_a_pipeline_is_its_last_steps(detector_pipeline):
+    display = LossCurveDisplay.from_estimator(detector_pipeline)
+    np.testing.assert_array_equal(
+        display.line_.get_ydata(), detector_pipeline[-1].loss_curve_
+    )
+    assert display.line_.get_label() == "AutoencoderOutlierDetector training"
+
+
+def test_reconstructions_of_a_pipeline_are_in_its_last_steps_input_space(
+    detector_pipeline, digits
+):
+    X = digits[0]
+    display = ReconstructionDisplay.from_estimator(
+        detector_pipeline, X, image_shape=(8, 8), n_images=N_IMAGES
+    )
+    scaled = detector_pipeline[0].transform(X[:N_IMAGES])
+    detector = detector_pipeline[-1]
+    np.testing.assert_allclose(display.originals, scaled)
+    np.testing.assert_allclose(display.reconstructions, detector.reconstruct(scaled))
+    np.testing.assert_allclose(
+        display.errors, detector.reconstruction_errors(scaled), rtol=1e-10
+    )
+
+
+def test_codes_of_a_pipeline(detector_pipeline, digits):
+    X = digits[0]
+    display = CodesDisplay.from_estimator(detector_pipeline, X)
+    scaled = detector_pipeline[0].transform(X)
+    np.testing.assert_allclose(
+        display.scatter_.get_offsets(),
+        detector_pipeline[-1].deep_features(scaled, "code")[:, :2],
+    )
+
+
+def test_a_pipeline_without_an_autoencoder_last_says_what_to_pass(digits):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    X, y = digits
+    pipe = make_pipeline(_fit(X), LogisticRegression(max_iter=50))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        pipe.fit(X, y)
+    with pytest.raises(
+        TypeError, match=r"LogisticRegression has no loss_curve_.*pipe\[1\]"
+    ):
+        LossCurveDisplay.from_estimator(pipe)
+    with pytest.raises(
+        TypeError, match="LogisticRegression has no reconstruct.*Pipeline"
+    ):
+        ReconstructionDisplay.from_estimator(pipe, X, image_shape=(8, 8))
+    with pytest.raises(
+        TypeError, match="LogisticRegression has no transform.*Pipeline"
+    ):
+        CodesDisplay.from_estimator(pipe, X)
+
+
+def test_unfitted_pipeline_raises(digits):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    with pytest.raises(NotFittedError):
+        LossCurveDisplay.from_estimator(
+            make_pipeline(StandardScaler(), AutoencoderTransformer())
+        )
+
+
+# ----------------------------------------------------------------------
 # Shared behaviour
 
 

@@ -45,7 +45,8 @@ def problems(draw):
         loc=rng.normal(size=n_features), scale=scale, size=(n_samples, n_features)
     )
     params = dict(
-        n_components=draw(st.integers(1, 4)),
+        # A code no wider than the input (wider ones are rejected).
+        n_components=draw(st.integers(1, min(4, n_features))),
         hidden_layer_sizes=draw(st.sampled_from([(), (3,), (4, 2)])),
         activation=draw(
             st.sampled_from(["identity", "relu", "elu", "tanh", "sigmoid"])

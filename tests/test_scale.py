@@ -169,6 +169,30 @@ def test_streamed_early_stopping_validates_held_out_rows(digits, stream_everythi
     assert ae.best_loss_ == min(ae.validation_loss_curve_)
 
 
+def test_row_stream_weights_follow_their_rows(digits):
+    # Column 0 names the row; its weight is a function of the name.
+    X = np.column_stack([np.arange(len(digits), dtype=float), digits])
+    weights = 1.0 + X[:, 0] % 5
+    rows = np.arange(3, 1790, 2)
+    stream = _data.RowStream(
+        X,
+        torch.float64,
+        torch.device("cpu"),
+        32,
+        np.random.default_rng(0),
+        rows,
+        weights,
+    )
+    stream.chunk_rows, stream.block_rows = 128, 50
+    # Copies: the stream reuses two buffers.
+    chunks = [(c.clone(), w.clone()) for c, w in stream.chunks(True)]
+    seen = torch.cat([c[:, 0] for c, _ in chunks]).numpy()
+    given = torch.cat([w for _, w in chunks]).numpy()
+    np.testing.assert_array_equal(np.sort(seen), rows)
+    np.testing.assert_array_equal(given, 1.0 + seen % 5)
+    assert stream.head(3)[:, 0].tolist() == [3.0, 5.0, 7.0]
+
+
 @pytest.mark.parametrize("rows", [None, np.arange(3, 1790, 2)])
 def test_row_stream_reads_every_row_once_per_pass(digits, rows):
     stream = _data.RowStream(
@@ -183,7 +207,7 @@ def test_row_stream_reads_every_row_once_per_pass(digits, rows):
     expected = digits if rows is None else digits[rows]
     orders = []
     for shuffle in (True, True, False):
-        chunks = [c.clone() for c in stream.chunks(shuffle)]
+        chunks = [c.clone() for c, _ in stream.chunks(shuffle)]
         assert all(len(c) == 128 for c in chunks[:-1])
         seen = torch.cat(chunks).numpy()
         if not shuffle:
@@ -397,7 +421,7 @@ def test_cuda_streaming_reads_every_row_and_learns(digits, stream_everything):
     stream = _data.RowStream(
         digits, torch.float32, torch.device("cuda"), 32, np.random.default_rng(0)
     )
-    seen = torch.cat([c.clone() for c in stream.chunks(True)]).cpu().numpy()
+    seen = torch.cat([c.clone() for c, _ in stream.chunks(True)]).cpu().numpy()
     np.testing.assert_array_equal(
         sorted_rows(seen), sorted_rows(digits.astype(np.float32))
     )

@@ -1,15 +1,18 @@
-"""Thread safety: one fitted estimator serving several threads at once.
+"""Threads: one fitted estimator serving several threads, and torch's thread count.
 
 Inference reads the fitted state and writes nothing, so concurrent calls
 must give exactly what the same calls give one after another; and fits in
 parallel threads (each on its own estimator) must not disturb each other,
-since skae keeps no global random state.
+since skae keeps no global random state. Each fit or inference call runs
+torch on the intra-op threads ``n_threads`` asks for and gives the caller's
+setting back when it returns.
 """
 
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+import torch
 from _reliability import (
     assert_outputs_equal,
     blobs,
@@ -19,6 +22,8 @@ from _reliability import (
     make_estimator,
     public_estimator_classes,
 )
+
+from skae import _base, _inference, _threads
 
 ESTIMATORS = public_estimator_classes()
 N_THREADS = 4
@@ -94,3 +99,74 @@ def test_concurrent_fits_match_sequential_fits(cls):
     expected = _run_sequentially(thunks)
     for i, got in _run_concurrently(thunks, rounds=1):
         assert_outputs_equal(got, expected[i])
+
+
+# ----------------------------------------------------------------------
+# n_threads: how many intra-op threads a call uses, and restoring them
+
+
+def _threads_seen(monkeypatch, module, name):
+    """Record torch's thread count each time ``module.name`` is called."""
+    seen, real = [], getattr(module, name)
+
+    def spy(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, spy)
+    return seen
+
+
+def test_auto_threads_uses_one_thread_for_small_steps(two_torch_threads):
+    assert _threads.auto_threads(_threads.SINGLE_THREAD_WORK - 1) == 1
+    big = _threads.auto_threads(_threads.SINGLE_THREAD_WORK)
+    assert big == min(2, _threads.usable_cores())
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS, ids=class_id)
+def test_small_fits_and_inference_run_on_one_thread(
+    cls, monkeypatch, two_torch_threads
+):
+    fits = _threads_seen(monkeypatch, _base, "fit_loop")
+    inference = _threads_seen(monkeypatch, _inference, "batched_apply")
+    estimator = make_estimator(cls)
+    call(estimator, "fit", INPUTS[0])
+    call(estimator, "score_samples", INPUTS[0])
+    assert fits and set(fits) == {1} and estimator.n_threads_ == 1
+    assert inference and set(inference) == {1}
+    # The caller's own setting is back once each call returns.
+    assert torch.get_num_threads() == 2
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS, ids=class_id)
+def test_large_steps_use_the_callers_threads(cls, monkeypatch, two_torch_threads):
+    monkeypatch.setattr(_threads, "SINGLE_THREAD_WORK", 0)
+    fits = _threads_seen(monkeypatch, _base, "fit_loop")
+    estimator = make_estimator(cls)
+    call(estimator, "fit", INPUTS[0])
+    expected = min(2, _threads.usable_cores())
+    assert set(fits) == {expected} and estimator.n_threads_ == expected
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS, ids=class_id)
+def test_an_int_is_used_as_given_and_restored(cls, monkeypatch):
+    # The suite runs torch on one thread; ask for three.
+    fits = _threads_seen(monkeypatch, _base, "fit_loop")
+    inference = _threads_seen(monkeypatch, _inference, "batched_apply")
+    estimator = make_estimator(cls, n_threads=3)
+    call(estimator, "fit", INPUTS[0])
+    call(estimator, "score_samples", INPUTS[0])
+    assert set(fits) == {3} and set(inference) == {3}
+    assert estimator.n_threads_ == 3
+    assert torch.get_num_threads() == 1
+
+
+def test_threads_are_restored_when_a_fit_fails(monkeypatch, two_torch_threads):
+    def failing_loop(run, X):
+        assert torch.get_num_threads() == 1
+        raise KeyError("inside the loop")
+
+    monkeypatch.setattr(_base, "fit_loop", failing_loop)
+    with pytest.raises(KeyError, match="inside the loop"):
+        call(make_estimator(ESTIMATORS[0], n_threads=1), "fit", INPUTS[0])
+    assert torch.get_num_threads() == 2

@@ -12,6 +12,7 @@ from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import r2_score
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -67,6 +68,16 @@ def test_linear_autoencoder_matches_pca(digits_split):
             random_state=0,
         ).fit(X_train)
         assert test_mse(ae, X_test) <= 1.02 * test_mse(pca, X_test)
+        # It keeps (almost) the share of variance PCA's components keep.
+        kept = pca.explained_variance_ratio_.sum()
+        assert kept - 0.01 <= ae.explained_variance_ratio_ <= kept + 1e-6
+
+
+@pytest.mark.slow
+def test_nonlinear_default_explains_more_variance_than_pca(
+    digits_split, pca8, default8
+):
+    assert default8.explained_variance_ratio_ > pca8.explained_variance_ratio_.sum()
 
 
 @pytest.mark.slow
@@ -153,6 +164,18 @@ def test_dtype_is_preserved(dtype):
     assert next(ae.encoder_.parameters()).dtype == getattr(torch, np.dtype(dtype).name)
 
 
+def test_float32_and_float64_fits_of_one_seed_agree():
+    # Same initial weights (drawn in float64 for both), so the two fits
+    # differ by float32 rounding only; they used to start from unrelated
+    # weights, with codes up to 1.5 apart.
+    X = load_digits().data[:300]
+    codes = [
+        AutoencoderTransformer(4, **SMALL).fit(X.astype(dtype)).transform(X)
+        for dtype in (np.float32, np.float64)
+    ]
+    np.testing.assert_allclose(codes[0], codes[1], atol=1e-4)
+
+
 def test_integer_input_is_trained_in_float64():
     X = load_digits().data[:100].astype(np.int64)
     codes = AutoencoderTransformer(3, **SMALL).fit_transform(X)
@@ -185,6 +208,42 @@ def test_fitted_attributes_and_score(digits_split):
     assert np.allclose(ae.reconstruct(X), ae.inverse_transform(ae.transform(X)))
 
 
+def _explained(X, reconstruction, weights=None):
+    """1 - SSE / SST over every feature, each a (weighted) sum over rows."""
+    weights = np.ones(len(X)) if weights is None else weights
+    mean = np.average(X, axis=0, weights=weights)
+    sse = weights @ ((X - reconstruction) ** 2).sum(axis=1)
+    sst = weights @ ((X - mean) ** 2).sum(axis=1)
+    return 1.0 - sse / sst
+
+
+def test_explained_variance_ratio_is_one_minus_sse_over_sst():
+    X = load_digits().data[:300]
+    ae = AutoencoderTransformer(3, **SMALL).fit(X)
+    assert isinstance(ae.explained_variance_ratio_, float)
+    expected = _explained(X, ae.reconstruct(X))
+    assert ae.explained_variance_ratio_ == pytest.approx(expected, rel=1e-10)
+    # Without constant features, scikit-learn's variance-weighted R^2.
+    varying = X[:, X.std(axis=0) > 0]
+    ae.fit(varying)
+    r2 = r2_score(varying, ae.reconstruct(varying), multioutput="variance_weighted")
+    assert ae.explained_variance_ratio_ == pytest.approx(r2, rel=1e-10)
+    weights = np.random.default_rng(0).integers(0, 4, size=X.shape[0])
+    ae.fit(X, sample_weight=weights)
+    expected = _explained(X, ae.reconstruct(X), weights)
+    assert ae.explained_variance_ratio_ == pytest.approx(expected, rel=1e-10)
+    # partial_fit moves the network away from the data it described.
+    ae.partial_fit(X)
+    assert not hasattr(ae, "explained_variance_ratio_")
+
+
+def test_explained_variance_ratio_of_constant_data():
+    X = np.full((20, 3), 7.0)
+    ae = AutoencoderTransformer(2, **SMALL).fit(X)
+    exact = np.array_equal(ae.reconstruct(X), X)
+    assert ae.explained_variance_ratio_ == (1.0 if exact else 0.0)
+
+
 def test_loss_curve_is_variance_normalised_reconstruction_loss():
     X = load_digits().data[:300]
     ae = AutoencoderTransformer(
@@ -207,6 +266,40 @@ def test_feature_names_and_pandas_output():
     ]
     assert list(ae.feature_names_in_) == list(X.columns)
     assert out.index.equals(X.index)
+
+
+@pytest.mark.parametrize("output", ["pandas", "polars"])
+def test_deep_features_and_reconstruct_follow_set_output(output):
+    lib = pytest.importorskip(output)
+    X = load_digits().data[:60]
+    X_frame = lib.DataFrame(
+        {f"pixel{j}": X[:, j] for j in range(X.shape[1])},
+    )
+    ae = AutoencoderTransformer(3, **{**SMALL, "hidden_layer_sizes": (5,)})
+    ae.set_output(transform=output).fit(X_frame)
+    hidden = ae.deep_features(X_frame, 0)
+    assert isinstance(hidden, lib.DataFrame)
+    names = [f"autoencodertransformer_layer0_{j}" for j in range(5)]
+    assert list(hidden.columns) == names
+    np.testing.assert_array_equal(np.asarray(hidden), ae.deep_features(X, 0))
+    # Negative indices name the layer by its non-negative index.
+    assert list(ae.deep_features(X_frame, -1).columns)[0] == (
+        "autoencodertransformer_layer2_0"
+    )
+    reconstruction = ae.reconstruct(X_frame)
+    assert isinstance(reconstruction, lib.DataFrame)
+    assert list(reconstruction.columns) == list(X_frame.columns)
+    if output == "pandas":
+        assert reconstruction.index.equals(X_frame.index)
+    # inverse_transform stays an array, as in scikit-learn.
+    assert isinstance(ae.inverse_transform(np.zeros((2, 3))), np.ndarray)
+
+
+def test_default_output_stays_an_array():
+    X = load_digits().data[:60]
+    ae = AutoencoderTransformer(3, **SMALL).fit(X)
+    assert isinstance(ae.deep_features(X, "code"), np.ndarray)
+    assert isinstance(ae.reconstruct(X), np.ndarray)
 
 
 @pytest.mark.parametrize(
@@ -369,16 +462,42 @@ def test_partial_fit_rejects_early_stopping():
 # verbose
 
 
-def test_verbose_prints_one_line_per_epoch(capsys):
+def test_verbose_prints_one_line_per_epoch_and_why_it_stopped(capsys):
     X = load_digits().data[:200]
     ae = AutoencoderTransformer(2, **SMALL, verbose=1, early_stopping=True).fit(X)
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == ae.n_iter_
+    assert len(lines) == ae.n_iter_ + 1
     pattern = (
         r"Iteration 1, loss = [\d.]+, validation reconstruction loss = [\d.]+,"
         r" [\d.]+ s"
     )
     assert re.fullmatch(pattern, lines[0])
+    best = ae.validation_loss_curve_.index(min(ae.validation_loss_curve_)) + 1
+    assert lines[-1] == (
+        "Stopped after max_iter=5 epochs; the loss was still improving by more "
+        f"than tol. Restored the weights of epoch {best}."
+    )
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_verbose_says_when_the_tol_rule_stopped_training(capsys, early_stopping):
+    X = load_digits().data[:200]
+    ae = AutoencoderTransformer(
+        2,
+        **{**SMALL, "max_iter": 50},
+        tol=1e3,
+        n_iter_no_change=2,
+        early_stopping=early_stopping,
+        verbose=1,
+    ).fit(X)
+    # The first epoch improves on nothing, then 3 > n_iter_no_change do not.
+    assert ae.n_iter_ == 4
+    monitored = "Validation reconstruction" if early_stopping else "Training"
+    expected = (
+        f"{monitored} loss did not improve more than tol=1000 for 2 "
+        "consecutive epochs. Stopping."
+    )
+    assert capsys.readouterr().out.strip().splitlines()[-1].startswith(expected)
 
 
 def test_silent_by_default(capsys):
@@ -395,5 +514,24 @@ def test_verbose_2_without_tqdm_prints_batch_progress(capsys, monkeypatch):
         X
     )
     out = capsys.readouterr().out
-    assert "batch 10/10" in out and "batch 1/10" in out
-    assert "Iteration 1" in out
+    # One line for the epoch, rewritten in place and ended with the epoch.
+    assert "\rEpoch 1: batch 1/10" in out
+    assert "\rEpoch 1: batch 10/10\nIteration 1" in out
+
+
+def test_verbose_2_progress_bar_keeps_one_line_per_epoch(capsys):
+    pytest.importorskip("tqdm")
+    X = load_digits().data[:100]
+    AutoencoderTransformer(2, **{**SMALL, "max_iter": 3}, batch_size=10, verbose=2).fit(
+        X
+    )
+    err = capsys.readouterr().err
+    # What stays on screen of each line: the text after its last carriage
+    # return. A bar that cleared itself would leave blanks.
+    shown = [line.split("\r")[-1] for line in err.split("\n")]
+    finished = [line for line in shown if "10/10" in line]
+    assert [line.split(":")[0] for line in finished] == [
+        "Epoch 1",
+        "Epoch 2",
+        "Epoch 3",
+    ]

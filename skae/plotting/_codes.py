@@ -6,9 +6,8 @@
 from numbers import Integral
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted
 
-from ._common import code_activations, import_pyplot
+from ._common import code_activations, final_step, import_pyplot
 
 # Integer labels with at most this many distinct values are drawn as
 # categories (one colour and one legend entry each); more are a colour scale.
@@ -214,8 +213,10 @@ class CodesDisplay:
 
         Parameters
         ----------
-        estimator : fitted skae estimator
-            An estimator with ``transform`` (or ``deep_features``).
+        estimator : fitted skae estimator or Pipeline
+            An estimator with ``transform`` (or ``deep_features``), or a
+            :class:`~sklearn.pipeline.Pipeline` whose last step is one
+            (``X`` then goes through the steps before it).
 
         X : array-like of shape (n_samples, n_features)
             Data to encode.
@@ -244,7 +245,7 @@ class CodesDisplay:
             The display, with the artists stored as attributes.
         """
         import_pyplot(f"{cls.__name__}.from_estimator")
-        check_is_fitted(estimator)
+        estimator, X = final_step(estimator, X)
         display = cls(
             codes=code_activations(estimator, X),
             labels=y,

@@ -4,6 +4,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 import numpy as np
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
 
 
 def import_pyplot(caller):
@@ -25,11 +27,40 @@ def select_rows(X, indices):
     return np.asarray(X)[indices]
 
 
+def final_step(estimator, *arrays):
+    """The fitted estimator that does the work, and ``arrays`` in its input space.
+
+    For a :class:`~sklearn.pipeline.Pipeline`, its last step and each array
+    passed through the steps before it (None stays None); for any other
+    estimator, itself and the arrays unchanged.
+    """
+    check_is_fitted(estimator)
+    if not isinstance(estimator, Pipeline):
+        return (estimator, *arrays)
+    last = estimator[-1]
+    if len(estimator) > 1:
+        before = estimator[:-1]
+        arrays = [None if X is None else before.transform(X) for X in arrays]
+    return (last, *arrays)
+
+
+def _what_to_pass(estimator, needs):
+    return (
+        f"{type(estimator).__name__} has no {needs}: pass a fitted skae "
+        "estimator, or a fitted Pipeline whose last step is one (e.g. "
+        "make_pipeline(StandardScaler(), AutoencoderOutlierDetector()))."
+    )
+
+
 def reconstruct(estimator, X):
     """The estimator's reconstruction of ``X``, as a float ndarray."""
     if hasattr(estimator, "reconstruct"):
         return np.asarray(estimator.reconstruct(X))
-    return np.asarray(estimator.inverse_transform(estimator.transform(X)))
+    if hasattr(estimator, "transform") and hasattr(estimator, "inverse_transform"):
+        return np.asarray(estimator.inverse_transform(estimator.transform(X)))
+    raise TypeError(
+        _what_to_pass(estimator, "reconstruct (nor transform and inverse_transform)")
+    )
 
 
 def code_activations(estimator, X):
@@ -40,7 +71,4 @@ def code_activations(estimator, X):
         # Estimators without ``transform`` (the outlier detector) still
         # expose the code layer.
         return np.asarray(estimator.deep_features(X, "code"))
-    raise TypeError(
-        f"{type(estimator).__name__} has neither transform nor deep_features: "
-        "cannot compute codes to plot."
-    )
+    raise TypeError(_what_to_pass(estimator, "transform (nor deep_features)"))

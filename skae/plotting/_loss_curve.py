@@ -4,9 +4,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted
 
-from ._common import import_pyplot
+from ._common import final_step, import_pyplot
 
 
 class LossCurveDisplay:
@@ -178,9 +177,10 @@ class LossCurveDisplay:
 
         Parameters
         ----------
-        estimator : fitted skae estimator
+        estimator : fitted skae estimator or Pipeline
             Any estimator with a ``loss_curve_`` (and, optionally,
-            ``validation_loss_curve_`` and ``loss_components_``).
+            ``validation_loss_curve_`` and ``loss_components_``), or a
+            :class:`~sklearn.pipeline.Pipeline` whose last step is one.
 
         ax : matplotlib Axes, default=None
             Axes to draw on; a new figure and axes when None.
@@ -198,7 +198,13 @@ class LossCurveDisplay:
             The display, with the artists stored as attributes.
         """
         import_pyplot(f"{cls.__name__}.from_estimator")
-        check_is_fitted(estimator, "loss_curve_")
+        (estimator,) = final_step(estimator)
+        if not hasattr(estimator, "loss_curve_"):
+            raise TypeError(
+                f"{type(estimator).__name__} has no loss_curve_: pass a fitted "
+                "skae estimator, or a fitted Pipeline whose last step is one "
+                "(or that step itself, e.g. pipe[1])."
+            )
         display = cls(
             loss_curve=estimator.loss_curve_,
             validation_loss_curve=getattr(estimator, "validation_loss_curve_", None),

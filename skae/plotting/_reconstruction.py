@@ -6,9 +6,8 @@
 from numbers import Integral
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted
 
-from ._common import import_pyplot, reconstruct, select_rows
+from ._common import final_step, import_pyplot, reconstruct, select_rows
 
 
 class ReconstructionDisplay:
@@ -236,9 +235,14 @@ class ReconstructionDisplay:
 
         Parameters
         ----------
-        estimator : fitted skae estimator
+        estimator : fitted skae estimator or Pipeline
             An estimator with ``reconstruct`` (or ``transform`` and
-            ``inverse_transform``).
+            ``inverse_transform``), or a
+            :class:`~sklearn.pipeline.Pipeline` whose last step is one. For
+            a pipeline, the images are drawn in its last step's input
+            space: ``X`` (and ``X_reference``) go through the steps before
+            it, e.g. a scaler, and the last step reconstructs them, so the
+            errors shown are those its ``score_samples`` measures.
 
         X : array-like of shape (n_samples, n_features)
             Flattened images.
@@ -273,18 +277,18 @@ class ReconstructionDisplay:
             The display, with the artists stored as attributes.
         """
         import_pyplot(f"{cls.__name__}.from_estimator")
-        check_is_fitted(estimator)
         indices = cls._indices(X, n_images, indices)
-        X_shown = select_rows(X, indices)
+        X_reference = None if X_reference is None else select_rows(X_reference, indices)
+        estimator, X_shown, X_reference = final_step(
+            estimator, select_rows(X, indices), X_reference
+        )
         return cls.from_predictions(
             np.asarray(X_shown),
             reconstruct(estimator, X_shown),
             image_shape=image_shape,
             # The rows are already selected: show them all.
             n_images=len(indices),
-            X_reference=(
-                None if X_reference is None else select_rows(X_reference, indices)
-            ),
+            X_reference=X_reference,
             ax=ax,
             name=type(estimator).__name__ if name is None else name,
             **kwargs,

@@ -1,0 +1,157 @@
+"""Inference graphs of a trained autoencoder, and their export to ONNX.
+
+Each graph is a small ``torch.nn.Module`` around the trained network that
+computes one inference method the way the estimators do (the input scaling
+is part of the network, so it is part of the graph); :func:`export_onnx`
+turns one into an ONNX model with a dynamic batch axis. Nothing here knows
+about scikit-learn.
+"""
+
+# Authors: The skae developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import copy
+import logging
+import warnings
+
+import torch
+
+
+class Reconstruction(torch.nn.Module):
+    """The network's reconstruction of its input."""
+
+    def __init__(self, network):
+        super().__init__()
+        self.network = network
+
+    def forward(self, x):
+        return self.network(x).reconstruction
+
+
+class Scores(torch.nn.Module):
+    """Minus each row's mean squared reconstruction error, in float64.
+
+    The error is taken in float64, as the estimators' ``score_samples``
+    takes it, whatever the network's dtype. ``offset`` is subtracted (a
+    detector's ``decision_function``); ``labels`` turns the result into +1
+    (not negative) and -1 (negative), as ``predict`` does.
+    """
+
+    def __init__(self, network, offset=0.0, labels=False):
+        super().__init__()
+        self.network = network
+        # A float64 tensor: a Python float would be exported as a float32
+        # constant, off by its float32 rounding (1e-4 on an offset of 1e3).
+        self.register_buffer("offset", torch.tensor(offset, dtype=torch.float64))
+        self.labels = labels
+
+    def forward(self, x):
+        reconstruction = self.network(x).reconstruction
+        error = (reconstruction.double() - x.double()).square().mean(dim=1)
+        scores = -error - self.offset
+        if not self.labels:
+            return scores
+        return torch.where(scores < 0, -1, 1).to(torch.int64)
+
+
+class ExplicitELU(torch.nn.Module):
+    """ELU in float64, in operations onnxruntime has (its ``Elu`` is float32 only)."""
+
+    def __init__(self, alpha=1.0):
+        super().__init__()
+        # Tensors, not Python floats, which would be exported as float32
+        # constants (0.01 would lose its last 8 digits).
+        self.register_buffer("alpha", torch.tensor(alpha, dtype=torch.float64))
+
+    def forward(self, x):
+        return torch.where(x > 0, x, self.alpha * torch.exp(x) - self.alpha)
+
+
+class ExplicitLeakyReLU(torch.nn.Module):
+    """LeakyReLU in float64, in operations onnxruntime has."""
+
+    def __init__(self, negative_slope=0.01):
+        super().__init__()
+        self.register_buffer(
+            "negative_slope", torch.tensor(negative_slope, dtype=torch.float64)
+        )
+
+    def forward(self, x):
+        return torch.where(x >= 0, x, self.negative_slope * x)
+
+
+def portable(graph, dtype):
+    """``graph``, or a copy whose activations onnxruntime runs in ``dtype``.
+
+    onnxruntime's CPU kernels for ``Elu`` and ``LeakyRelu`` take float32
+    only; in a float64 graph they are written out as ``Where``, ``Exp`` and
+    ``Mul``, which it has in both precisions.
+    """
+    if dtype != torch.float64:
+        return graph
+    graph = copy.deepcopy(graph)
+    for parent in list(graph.modules()):
+        for name, child in parent.named_children():
+            if isinstance(child, torch.nn.ELU):
+                setattr(parent, name, ExplicitELU(child.alpha))
+            elif isinstance(child, torch.nn.LeakyReLU):
+                setattr(parent, name, ExplicitLeakyReLU(child.negative_slope))
+    return graph
+
+
+def export_onnx(graph, n_inputs, dtype, output_name):
+    """``graph`` as an ``onnx.ModelProto`` with input ``X`` and a dynamic batch axis.
+
+    Parameters
+    ----------
+    graph : torch.nn.Module
+        Maps a batch of shape (n, ``n_inputs``) to one output; put in eval
+        mode here.
+    n_inputs : int
+        Columns of the input.
+    dtype : torch.dtype
+        Of the input (the network's dtype).
+    output_name : str
+        Name of the graph's output.
+    """
+    graph = portable(graph, dtype).eval()
+    # Two rows: torch.export specialises sizes 0 and 1, so an example batch
+    # of one row would fix the batch axis.
+    example = (torch.zeros(2, n_inputs, dtype=dtype),)
+    with _quiet_exporter(), torch.no_grad():
+        program = torch.onnx.export(
+            graph,
+            example,
+            dynamo=True,
+            input_names=["X"],
+            output_names=[output_name],
+            dynamic_shapes=({0: torch.export.Dim("batch")},),
+            verbose=False,
+        )
+    return program.model_proto
+
+
+class _quiet_exporter:
+    """Silence what torch's ONNX exporter says that concerns torch, not the user.
+
+    (Operators of torchvision it skips, deprecations inside torch.)
+    """
+
+    _loggers = ("torch.onnx", "torch.export", "torch._export")
+
+    def __enter__(self):
+        self._warnings = warnings.catch_warnings()
+        self._warnings.__enter__()
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        self._levels = {}
+        for name in self._loggers:
+            logger = logging.getLogger(name)
+            self._levels[name] = logger.level
+            logger.setLevel(logging.ERROR)
+        return self
+
+    def __exit__(self, *exc):
+        for name, level in self._levels.items():
+            logging.getLogger(name).setLevel(level)
+        return self._warnings.__exit__(*exc)

@@ -1,0 +1,114 @@
+"""Export of fitted skae estimators to ONNX: :func:`to_onnx`."""
+
+# Authors: The skae developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import copy
+
+from sklearn.utils.validation import check_is_fitted
+
+from ._export import Reconstruction, Scores, export_onnx
+
+# The methods that export, and the name of each one's output.
+OUTPUT_NAMES = {
+    "transform": "codes",
+    "inverse_transform": "reconstruction",
+    "reconstruct": "reconstruction",
+    "score_samples": "scores",
+    "decision_function": "decision",
+    "predict": "labels",
+}
+
+
+def to_onnx(estimator, method="transform"):
+    """Export one inference method of a fitted estimator to ONNX.
+
+    The exported graph computes what ``getattr(estimator, method)`` computes,
+    the input scaling the estimator applies internally included, so that
+    ``onnxruntime`` alone can serve the model (no torch, no skae). Its input
+    is named ``"X"`` and has a dynamic batch axis.
+
+    Requires the ``onnx`` and ``onnxscript`` packages (``pip install
+    skae[onnx]``, which also installs ``onnxruntime`` to run the result).
+
+    Parameters
+    ----------
+    estimator : fitted skae estimator
+        The model to export. Its network runs on the CPU or CUDA alike; the
+        graph is device-free.
+
+    method : {'transform', 'inverse_transform', 'reconstruct', \
+'score_samples', 'decision_function', 'predict'}, default='transform'
+        The method the graph computes; the estimator must have it. Its
+        output is named ``"codes"`` (``transform``), ``"reconstruction"``
+        (``inverse_transform``, ``reconstruct``), ``"scores"``
+        (``score_samples``), ``"decision"`` (``decision_function``) or
+        ``"labels"`` (``predict``).
+
+    Returns
+    -------
+    model : onnx.ModelProto
+        The graph; save it with ``onnx.save(model, "model.onnx")``. Its input
+        has the network's dtype (float32, or float64 for a model fitted on
+        float64 data on the CPU): cast inputs to it. Codes and
+        reconstructions come out in that dtype, scores and decisions in
+        float64 and labels in int64, as the estimator returns them for
+        input of that dtype.
+
+    Raises
+    ------
+    ValueError
+        If ``method`` is not one of the above or the estimator lacks it.
+
+    Notes
+    -----
+    The graph has no input validation: it takes a dense array of the
+    network's dtype with ``n_features_in_`` columns (``n_components`` for
+    ``inverse_transform``), and gives no error for NaN. Its outputs match
+    the estimator's to float tolerance (onnxruntime's kernels may sum in
+    another order than torch's).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import onnxruntime as ort
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import AutoencoderTransformer, to_onnx
+    >>> X = load_digits().data.astype(np.float32)
+    >>> ae = AutoencoderTransformer(4, max_iter=5, random_state=0).fit(X)
+    >>> model = to_onnx(ae, method="transform")
+    >>> session = ort.InferenceSession(model.SerializeToString())
+    >>> (codes,) = session.run(None, {"X": X[:10]})
+    >>> bool(np.allclose(codes, ae.transform(X[:10]), atol=1e-5))
+    True
+    """
+    check_is_fitted(estimator)
+    if method not in OUTPUT_NAMES or not hasattr(estimator, method):
+        available = [m for m in OUTPUT_NAMES if hasattr(estimator, m)]
+        raise ValueError(
+            f"Cannot export method={method!r} of {type(estimator).__name__}; "
+            f"choose one of {available}."
+        )
+    # A CPU copy: exporting leaves the fitted network alone, wherever it is.
+    module = copy.deepcopy(estimator._network.module).cpu().eval()
+    dtype = next(module.parameters()).dtype
+    n_inputs = estimator.n_features_in_
+    if method == "inverse_transform":
+        n_inputs = estimator._n_features_out
+    graph = _graph(module, method, getattr(estimator, "offset_", 0.0))
+    return export_onnx(graph, n_inputs, dtype, OUTPUT_NAMES[method])
+
+
+def _graph(module, method, offset):
+    """The torch module computing ``method`` with the trained ``module``."""
+    if method == "transform":
+        return module.encoder
+    if method == "inverse_transform":
+        return module.decoder
+    if method == "reconstruct":
+        return Reconstruction(module)
+    return Scores(
+        module,
+        offset=0.0 if method == "score_samples" else offset,
+        labels=method == "predict",
+    )

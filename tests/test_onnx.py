@@ -1,0 +1,149 @@
+"""skae.to_onnx: exported graphs served by onnxruntime alone match the estimators.
+
+Every exportable method of every estimator, fitted on float32 and float64
+data, at several batch sizes through one exported graph (its batch axis is
+dynamic). Exports take seconds each, so the full matrix is marked slow; one
+case per estimator runs in the quick suite.
+"""
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+from _reliability import blobs, call, class_id, make_estimator, public_estimator_classes
+from sklearn.exceptions import NotFittedError
+
+from skae import AutoencoderTransformer, to_onnx
+from skae._export import ExplicitELU, ExplicitLeakyReLU
+from skae._modules import ACTIVATIONS
+from skae._onnx import OUTPUT_NAMES
+
+ort = pytest.importorskip("onnxruntime")
+pytest.importorskip("onnxscript")
+
+ESTIMATORS = public_estimator_classes()
+BATCH_SIZES = (1, 7, 300)
+# Data far from zero and of their own scale: the graph must hold the
+# estimator's internal centring and scaling to match.
+X_TRAIN = 50.0 + 20.0 * blobs(n_samples=120, n_features=6)
+
+
+def _methods(cls):
+    return [m for m in OUTPUT_NAMES if hasattr(cls, m)]
+
+
+def _fitted(cls, dtype):
+    estimator = make_estimator(cls, hidden_layer_sizes=(5,), max_iter=5)
+    return call(estimator, "fit", X_TRAIN.astype(dtype))
+
+
+def _inputs(estimator, method, n_rows, dtype):
+    X = (50.0 + 20.0 * blobs(n_samples=n_rows, n_features=6, seed=n_rows)).astype(dtype)
+    if method == "inverse_transform":
+        return estimator.transform(X)
+    return X
+
+
+def _tolerance(dtype):
+    # onnxruntime's kernels may sum in another order than torch's.
+    return dict(rtol=1e-5, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-12)
+
+
+def _check_parity(cls, dtype, method):
+    estimator = _fitted(cls, dtype)
+    model = to_onnx(estimator, method=method)
+    session = ort.InferenceSession(
+        model.SerializeToString(), providers=["CPUExecutionProvider"]
+    )
+    (graph_input,) = session.get_inputs()
+    assert graph_input.name == "X"
+    assert not isinstance(graph_input.shape[0], int), "the batch axis is fixed"
+    assert [o.name for o in session.get_outputs()] == [OUTPUT_NAMES[method]]
+    for n_rows in BATCH_SIZES:
+        X = _inputs(estimator, method, n_rows, dtype)
+        (got,) = session.run(None, {"X": X})
+        expected = getattr(estimator, method)(X)
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        if method == "predict":
+            np.testing.assert_array_equal(got, expected)
+        else:
+            np.testing.assert_allclose(got, expected, **_tolerance(dtype))
+
+
+CASES = [
+    pytest.param(cls, dtype, method, id=f"{cls.__name__}-{dtype.__name__}-{method}")
+    for cls in ESTIMATORS
+    for dtype in (np.float32, np.float64)
+    for method in _methods(cls)
+]
+QUICK = {
+    ("AutoencoderTransformer", np.float32, "transform"),
+    ("DenoisingAutoencoder", np.float64, "inverse_transform"),
+    ("AutoencoderOutlierDetector", np.float64, "decision_function"),
+}
+
+
+@pytest.mark.parametrize(
+    "cls, dtype, method",
+    [c for c in CASES if (c.values[0].__name__, *c.values[1:]) in QUICK],
+)
+def test_exported_graph_matches_the_estimator(cls, dtype, method):
+    _check_parity(cls, dtype, method)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "cls, dtype, method",
+    [c for c in CASES if (c.values[0].__name__, *c.values[1:]) not in QUICK],
+)
+def test_every_exported_graph_matches_the_estimator(cls, dtype, method):
+    _check_parity(cls, dtype, method)
+
+
+def test_explicit_activations_match_torchs():
+    # They stand in for torch's in float64 graphs only.
+    x = torch.linspace(-5, 5, 1001, dtype=torch.float64)
+    for torch_module, explicit in [
+        (torch.nn.ELU(), ExplicitELU()),
+        (torch.nn.LeakyReLU(0.01), ExplicitLeakyReLU(0.01)),
+    ]:
+        torch.testing.assert_close(explicit(x), torch_module(x), rtol=1e-14, atol=1e-15)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+def test_every_activation_exports_in_both_precisions(activation):
+    for dtype in (np.float32, np.float64):
+        estimator = make_estimator(
+            AutoencoderTransformer, hidden_layer_sizes=(5,), activation=activation
+        )
+        call(estimator, "fit", X_TRAIN.astype(dtype))
+        session = ort.InferenceSession(
+            to_onnx(estimator, "transform").SerializeToString(),
+            providers=["CPUExecutionProvider"],
+        )
+        X = X_TRAIN[:20].astype(dtype)
+        (codes,) = session.run(None, {"X": X})
+        np.testing.assert_allclose(codes, estimator.transform(X), **_tolerance(dtype))
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS, ids=class_id)
+def test_export_leaves_the_estimator_alone(cls):
+    estimator = _fitted(cls, np.float64)
+    weights = copy.deepcopy(estimator._network.module.state_dict())
+    state = dict(vars(estimator))
+    to_onnx(estimator, method="score_samples")
+    assert vars(estimator).keys() == state.keys()
+    for name, tensor in estimator._network.module.state_dict().items():
+        assert torch.equal(tensor, weights[name]), name
+
+
+def test_unfitted_and_unknown_methods_are_refused():
+    with pytest.raises(NotFittedError):
+        to_onnx(AutoencoderTransformer())
+    estimator = _fitted(AutoencoderTransformer, np.float64)
+    with pytest.raises(ValueError, match=r"method='predict'.*'transform'"):
+        to_onnx(estimator, method="predict")
+    with pytest.raises(ValueError, match="method='fit'"):
+        to_onnx(estimator, method="fit")
