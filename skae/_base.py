@@ -35,8 +35,9 @@ from ._data import (
 )
 from ._inference import _ACCEPT_SPARSE, FLOAT_DTYPES, _InferenceMixin
 from ._memory import memory_guard
+from ._modules import TopK
 from ._params import PARAMETER_CONSTRAINTS, check_settings, hidden_sizes
-from ._penalties import ElasticNet, KLSparsity, L1Activity
+from ._penalties import Contractive, ElasticNet, KLSparsity, L1Activity
 from ._persistence import dump_state, load_state
 from ._recipe import (
     Network,
@@ -47,7 +48,14 @@ from ._recipe import (
 )
 from ._sklearn_compat import _check_sample_weight, _fit_context
 from ._threads import threads_for
-from ._training import LoopSettings, Run, StopReason, Validation, fit_loop
+from ._training import (
+    LinearSchedule,
+    LoopSettings,
+    Run,
+    StopReason,
+    Validation,
+    fit_loop,
+)
 
 # MLPRegressor's batch_size='auto' rule: min(200, n_samples).
 _AUTO_BATCH_SIZE = 200
@@ -128,6 +136,12 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         sparsity,
         sparsity_target,
         sparsity_weight,
+        sparsity_k,
+        sparsity_k_start,
+        sparsity_alpha,
+        sparsity_rate,
+        contractive_weight,
+        tied_weights,
         warm_start,
         verbose,
         random_state,
@@ -154,6 +168,12 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         self.sparsity = sparsity
         self.sparsity_target = sparsity_target
         self.sparsity_weight = sparsity_weight
+        self.sparsity_k = sparsity_k
+        self.sparsity_k_start = sparsity_k_start
+        self.sparsity_alpha = sparsity_alpha
+        self.sparsity_rate = sparsity_rate
+        self.contractive_weight = contractive_weight
+        self.tied_weights = tied_weights
         self.warm_start = warm_start
         self.verbose = verbose
         self.random_state = random_state
@@ -354,6 +374,7 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
             network.history,
             corrupt,
             self._validation(val, corrupt),
+            self._schedules(network.module),
         )
         network.module.set_generator(generator)
         # Forward, and backward for inputs and weights: about 3 products
@@ -460,6 +481,7 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
 
     def _network_recipe(self, n_features, dtype):
         """The :class:`~skae._recipe.NetworkRecipe` the parameters describe."""
+        code, code_options = self._code_layer()
         return NetworkRecipe(
             n_features=n_features,
             n_components=self._code_width(),
@@ -467,7 +489,39 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
             activation=self.activation,
             output_activation=self.output_activation,
             dropout=self.dropout,
+            code=code,
+            code_options=code_options,
+            tied_weights=self.tied_weights,
             dtype=str(dtype).removeprefix("torch."),
+        )
+
+    def _code_layer(self):
+        """The code layer's kind and options, as the recipe names them."""
+        if self.sparsity == "topk":
+            alpha_k = round(self.sparsity_alpha * self.sparsity_k)
+            k_eval = min(self._code_width(), alpha_k)
+            return "topk", (("k", self.sparsity_k), ("k_eval", k_eval))
+        if self.sparsity == "lifetime":
+            return "lifetime", (("rate", self.sparsity_rate),)
+        return "dense", ()
+
+    def _schedules(self, module):
+        """Settings that change during training, each called before an epoch.
+
+        ``sparsity_k_start`` lowers the top-k layer's k linearly to
+        ``sparsity_k`` over the first half of ``max_iter`` epochs.
+        """
+        if self.sparsity != "topk" or self.sparsity_k_start is None:
+            return ()
+        (topk,) = (m for m in module.encoder if isinstance(m, TopK))
+        epochs = max(1, self.max_iter // 2)
+        return (
+            LinearSchedule(
+                lambda k: setattr(topk, "k", round(k)),
+                self.sparsity_k_start,
+                self.sparsity_k,
+                epochs,
+            ),
         )
 
     def _code_width(self):
@@ -487,6 +541,8 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
             terms.append(KLSparsity(self.sparsity_target, self.sparsity_weight, tanh))
         elif self.sparsity == "l1":
             terms.append(L1Activity(self.sparsity_weight))
+        if self.contractive_weight > 0:
+            terms.append(Contractive(self.contractive_weight))
         return terms
 
     def _build_objective(self):

@@ -147,14 +147,21 @@ other inference method never drop units.""",
 )
 
 PARAMETERS["sparsity"] = (
-    "{'kl', 'l1'} or None",
+    "{'kl', 'l1', 'topk', 'lifetime'} or None",
     """\
-Penalty on the code-layer activations. ``'kl'`` adds
+How the codes are made sparse. ``'kl'`` adds
 ``sparsity_weight * sum_j KL(sparsity_target || mean activation of
 code unit j)`` over each batch (Ng's sparse autoencoder); it needs codes
 in (0, 1), so ``activation`` must be ``'sigmoid'`` or ``'tanh'``
 (``tanh`` codes are mapped to ``(a + 1) / 2``, as H2O does). ``'l1'``
-adds ``sparsity_weight * mean |code|`` (an L1 activity regularizer).""",
+adds ``sparsity_weight * mean |code|`` (an L1 activity regularizer).
+``'topk'`` keeps the ``sparsity_k`` largest codes of each row and zeroes
+the others, in training and in ``transform`` (k-sparse autoencoder,
+Makhzani & Frey 2013). ``'lifetime'`` keeps, during training, each code
+unit's ``sparsity_rate`` largest activations over the batch (winner-take-
+all lifetime sparsity, Makhzani & Frey 2015); ``transform`` keeps every
+code, as the paper does. With any of them, or a ``contractive_weight``,
+the code may be wider than the input (overcomplete).""",
 )
 
 PARAMETERS["sparsity_target"] = (
@@ -171,6 +178,62 @@ Weight of the sparsity penalty. The reconstruction loss is normalised
 the code units, so weights of 0.01-0.03 already move the mean
 activation most of the way to the target; much larger weights make the
 network give up reconstructing in favour of sparsity.""",
+)
+
+PARAMETERS["sparsity_k"] = (
+    "int or None",
+    """\
+Number of codes each row keeps for ``sparsity='topk'`` (required there,
+and below ``n_components``). Overcomplete codes with ``k`` about 5% of
+the units learn local features (strokes of digits); larger ``k`` gives
+more global templates.""",
+)
+
+PARAMETERS["sparsity_k_start"] = (
+    "int or None",
+    """\
+For ``sparsity='topk'``: start training with this many codes per row and
+lower it linearly to ``sparsity_k`` over the first half of ``max_iter``
+epochs (Makhzani & Frey's remedy for dead units). None keeps
+``sparsity_k`` throughout.""",
+)
+
+PARAMETERS["sparsity_alpha"] = (
+    "float",
+    """\
+For ``sparsity='topk'``: ``transform`` (and every inference method) keeps
+``round(sparsity_alpha * sparsity_k)`` codes per row instead of
+``sparsity_k`` (Makhzani & Frey's alpha; 2-4 gave linear classifiers
+better features on MNIST). 1 keeps exactly ``sparsity_k``.""",
+)
+
+PARAMETERS["sparsity_rate"] = (
+    "float",
+    """\
+For ``sparsity='lifetime'``: the fraction of the batch's rows for which
+each code unit stays active during training, in (0, 1).""",
+)
+
+PARAMETERS["contractive_weight"] = (
+    "float",
+    """\
+Weight of the contractive penalty: the mean over rows of the squared
+Frobenius norm of the Jacobian of the codes with respect to the input
+the network sees (centred and divided by the data's global scale, so the
+weight does not depend on the units of X), added to each batch's loss
+(Rifai et al. 2011). Exact for codes of up to 16 units (one vectorised
+backward pass per unit, several times the cost of a plain step); wider
+codes use an unbiased one-probe estimate (about twice the cost). 0
+disables it.""",
+)
+
+PARAMETERS["tied_weights"] = (
+    "bool",
+    """\
+Use the transpose of each encoder layer's weights in the decoder layer
+that mirrors it (the decoder learns only its biases), as the k-sparse
+and winner-take-all autoencoders do. It halves the weights and keeps
+sparse codes' filters from dying.""",
 )
 
 PARAMETERS["warm_start"] = (
@@ -252,6 +315,12 @@ SECTIONS = {
         "sparsity",
         "sparsity_target",
         "sparsity_weight",
+        "sparsity_k",
+        "sparsity_k_start",
+        "sparsity_alpha",
+        "sparsity_rate",
+        "contractive_weight",
+        "tied_weights",
     ),
     "runtime_parameters": (
         "warm_start",

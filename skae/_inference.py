@@ -107,9 +107,9 @@ class _InferenceMixin:
             Index of the hidden layer, in forward order: ``0`` to
             ``len(hidden_layer_sizes) - 1`` are the encoder's layers,
             ``len(hidden_layer_sizes)`` is the code layer (the same as the
-            codes), and the decoder's hidden layers follow. Negative indices
-            count from the last hidden layer. ``'code'`` is the code layer,
-            whatever the depth.
+            codes, after any top-k rule), and the decoder's hidden layers
+            follow. Negative indices count from the last hidden layer.
+            ``'code'`` is the code layer, whatever the depth.
 
         Returns
         -------
@@ -133,10 +133,13 @@ class _InferenceMixin:
                 f"hidden layers (indices 0 to {len(hidden) - 1}, the code layer "
                 f"is {module.code_layer_index()})."
             )
+        index, prefix = layer % len(hidden), type(self).__name__.lower()
         modules = [*self.encoder_, *self.decoder_]
         end = next(i for i, m in enumerate(modules) if m is hidden[layer])
+        if index == module.code_layer_index():
+            # The codes: with whatever ends the encoder (a top-k layer).
+            end = len(self.encoder_) - 1
         out = self._apply(torch.nn.Sequential(*modules[: end + 1]), X_valid)
-        index, prefix = layer % len(hidden), type(self).__name__.lower()
         return self._configured_output(
             out,
             X,

@@ -81,26 +81,113 @@ def _linear(n_in, n_out):
     return nn.utils.skip_init(nn.Linear, n_in, n_out)
 
 
-class HiddenLayer(nn.Sequential):
-    """``Linear`` followed by an activation: one hidden layer of the network."""
+class TiedLinear(nn.Module):
+    """A linear layer whose weight is the transpose of another layer's.
 
-    def __init__(self, n_in, n_out, activation):
-        super().__init__(_linear(n_in, n_out), ACTIVATIONS[activation]())
+    A tied decoder layer: it owns only its bias, and reads the weight of
+    the encoder layer it mirrors, so the two are one parameter (updated by
+    both halves' gradients).
+    """
+
+    def __init__(self, source):
+        super().__init__()
+        # Kept out of the module tree (a tuple, not an attribute torch
+        # registers): the weight belongs to, and is saved with, the encoder.
+        self._source = (source,)
+        self.bias = nn.Parameter(torch.empty(source.in_features))
+
+    @property
+    def in_features(self):
+        return self._source[0].out_features
+
+    @property
+    def out_features(self):
+        return self._source[0].in_features
+
+    @property
+    def weight(self):
+        return self._source[0].weight.t()
+
+    def forward(self, x):
+        return nn.functional.linear(x, self.weight, self.bias)
+
+
+class HiddenLayer(nn.Sequential):
+    """``Linear`` followed by an activation: one hidden layer of the network.
+
+    ``tied_to``, a ``Linear`` layer, makes the linear part its transpose
+    (see :class:`TiedLinear`).
+    """
+
+    def __init__(self, n_in, n_out, activation, tied_to=None):
+        linear = _linear(n_in, n_out) if tied_to is None else TiedLinear(tied_to)
+        super().__init__(linear, ACTIVATIONS[activation]())
         self.activation = activation
 
 
-def _hidden_stack(widths, activation, dropout):
+def _hidden_stack(widths, activation, dropout, tied_to=None):
     """Hidden layers between consecutive ``widths``, each followed by dropout.
 
     The code layer is built separately and gets no dropout: dropping units
-    of a narrow bottleneck destroys the representation itself.
+    of a narrow bottleneck destroys the representation itself. ``tied_to``
+    lists, layer by layer, the ``Linear`` each layer's weight mirrors.
     """
+    tied_to = tied_to or [None] * (len(widths) - 1)
     layers = []
-    for n_in, n_out in itertools.pairwise(widths):
-        layers.append(HiddenLayer(n_in, n_out, activation))
+    for (n_in, n_out), source in zip(itertools.pairwise(widths), tied_to, strict=True):
+        layers.append(HiddenLayer(n_in, n_out, activation, source))
         if dropout > 0:
             layers.append(SeededDropout(dropout))
     return layers
+
+
+class TopK(nn.Module):
+    """Keep the ``k`` largest activations of each row and zero the others.
+
+    The k-sparse code of Makhzani & Frey (2013). In eval mode it keeps
+    ``k_eval`` instead (their ``alpha * k`` at encoding time; ``k`` unless
+    set). ``k`` may be lowered during training by a schedule.
+    """
+
+    def __init__(self, k, k_eval=None):
+        super().__init__()
+        self.k = k
+        self.k_eval = k if k_eval is None else k_eval
+
+    def forward(self, x):
+        k = self.k if self.training else self.k_eval
+        if k >= x.shape[1]:
+            return x
+        values, indices = x.topk(k, dim=1)
+        return torch.zeros_like(x).scatter(1, indices, values)
+
+    def extra_repr(self):
+        return f"k={self.k}, k_eval={self.k_eval}"
+
+
+class LifetimeSparsity(nn.Module):
+    """In training, keep each unit's largest activations over the batch.
+
+    Winner-take-all lifetime sparsity (Makhzani & Frey, 2015): each unit
+    keeps its ``ceil(rate * batch size)`` largest activations in the batch
+    and the others are zeroed, so every unit is active for that fraction of
+    the rows (no unit dies, none dominates). In eval mode every activation
+    is kept, as in the paper.
+    """
+
+    def __init__(self, rate):
+        super().__init__()
+        self.rate = rate
+
+    def forward(self, x):
+        keep = math.ceil(self.rate * x.shape[0])
+        if not self.training or keep >= x.shape[0]:
+            return x
+        winners = x.topk(keep, dim=0).indices
+        return x * torch.zeros_like(x).scatter(0, winners, 1.0)
+
+    def extra_repr(self):
+        return f"rate={self.rate}"
 
 
 def dense_code(n_in, n_components, activation):
@@ -108,10 +195,24 @@ def dense_code(n_in, n_components, activation):
     return [HiddenLayer(n_in, n_components, activation)]
 
 
+def topk_code(n_in, n_components, activation, k, k_eval=None):
+    """A code layer whose rows keep their ``k`` largest activations."""
+    return [*dense_code(n_in, n_components, activation), TopK(k, k_eval)]
+
+
+def lifetime_code(n_in, n_components, activation, rate):
+    """A code layer whose units keep their ``rate`` largest activations in training."""
+    return [*dense_code(n_in, n_components, activation), LifetimeSparsity(rate)]
+
+
 # Code-layer kinds: name -> builder ``(n_in, n_components, activation,
-# **options) -> list of modules`` ending the encoder. A new kind of code (a
-# top-k layer, say) is a new entry here and a recipe naming it.
-CODE_LAYERS = {"dense": dense_code}
+# **options) -> list of modules`` ending the encoder. A new kind of code is a
+# new entry here and a recipe naming it.
+CODE_LAYERS = {"dense": dense_code, "topk": topk_code, "lifetime": lifetime_code}
+
+
+def _output_layer(n_in, n_out, tied_to):
+    return _linear(n_in, n_out) if tied_to is None else TiedLinear(tied_to)
 
 
 def _init_linear(linear, generator):
@@ -131,6 +232,14 @@ def _init_linear(linear, generator):
     with torch.no_grad():
         linear.weight.copy_(weight)
     nn.init.zeros_(linear.bias)
+
+
+def _init_layer(layer, generator):
+    # A tied layer's weight is initialised with the layer it mirrors.
+    if isinstance(layer, TiedLinear):
+        nn.init.zeros_(layer.bias)
+    else:
+        _init_linear(layer, generator)
 
 
 class Autoencoder(nn.Module):
@@ -163,6 +272,7 @@ class Autoencoder(nn.Module):
         dtype=torch.float32,
         code="dense",
         code_options=None,
+        tied_weights=False,
     ):
         super().__init__()
         hidden = list(hidden_layer_sizes)
@@ -178,13 +288,23 @@ class Autoencoder(nn.Module):
                 **(code_options or {}),
             )
         )
+        # Tied: each decoder layer mirrors the encoder layer at the same
+        # depth from the code, the output layer the first encoder layer.
+        mirrored = [None] * (len(hidden) + 1)
+        if tied_weights:
+            mirrored = [m[0] for m in self.encoder if isinstance(m, HiddenLayer)][::-1]
         self.decoder = nn.Sequential(
-            *_hidden_stack([n_components, *hidden[::-1]], activation, dropout),
-            _linear(([n_components] + hidden[::-1])[-1], n_features),
+            *_hidden_stack(
+                [n_components, *hidden[::-1]], activation, dropout, mirrored[:-1]
+            ),
+            _output_layer(
+                ([n_components] + hidden[::-1])[-1], n_features, mirrored[-1]
+            ),
             ACTIVATIONS[output_activation](),
         )
         if shift is not None and output_activation == "identity":
             self.decoder.append(Affine(shift, scale, inverse=True))
+        self.generator = None
         self.to(dtype)
 
     def forward(self, x):
@@ -194,8 +314,8 @@ class Autoencoder(nn.Module):
     def reset_parameters(self, generator):
         """Initialise every weight from ``generator``, reproducibly."""
         for layer in self.hidden_layers():
-            _init_linear(layer[0], generator)
-        _init_linear(self.output_linear(), generator)
+            _init_layer(layer[0], generator)
+        _init_layer(self.output_linear(), generator)
 
     def hidden_layers(self):
         """The hidden layers in forward order: encoder, code, decoder."""
@@ -206,8 +326,8 @@ class Autoencoder(nn.Module):
         return sum(isinstance(m, HiddenLayer) for m in self.encoder) - 1
 
     def output_linear(self):
-        """The decoder's final ``Linear`` layer."""
-        return [m for m in self.decoder if isinstance(m, nn.Linear)][-1]
+        """The decoder's final linear layer (a ``TiedLinear`` when tied)."""
+        return [m for m in self.decoder if isinstance(m, (nn.Linear, TiedLinear))][-1]
 
     def weights(self):
         """Every ``Linear`` weight matrix (biases excluded)."""
@@ -217,8 +337,17 @@ class Autoencoder(nn.Module):
         """The number of entries of every weight matrix (biases excluded)."""
         return sum(w.numel() for w in self.weights())
 
+    def input_scale(self):
+        """Per-feature divisor of the input standardisation (None without one)."""
+        first = self.encoder[0]
+        return 1.0 / first.factor if isinstance(first, Affine) else None
+
     def set_generator(self, generator):
-        """Point every dropout layer at ``generator`` (``None`` to detach)."""
+        """Draw dropout masks (and penalties' probes) from ``generator``.
+
+        ``None`` detaches it; the training loop sets it for a fit only.
+        """
+        self.generator = generator
         for m in self.modules():
             if isinstance(m, SeededDropout):
                 m.generator = generator

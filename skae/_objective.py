@@ -96,6 +96,9 @@ class Objective:
     def __init__(self, reconstruction, terms=()):
         self.reconstruction = reconstruction
         self.terms = tuple(terms)
+        # Terms on the derivatives of the codes (the contractive penalty)
+        # need the input to record gradients.
+        self._input_grad = any(getattr(t, "needs_input_grad", False) for t in terms)
 
     @property
     def names(self):
@@ -104,6 +107,8 @@ class Objective:
 
     def __call__(self, module, x_in, target, weights=None):
         """Total loss of a batch and its parts, in :attr:`names` order."""
+        if self._input_grad:
+            x_in = x_in.detach().requires_grad_(True)
         output = module(x_in)
         parts = [self.reconstruction(output, target, weights)]
         parts.extend(term(output, module, x_in, weights) for term in self.terms)

@@ -41,9 +41,15 @@ PARAMETER_CONSTRAINTS = {
     "alpha": [Interval(Real, 0, None, closed="left")],
     "l1_ratio": [Interval(Real, 0, 1, closed="both")],
     "dropout": [Interval(Real, 0, 1, closed="left")],
-    "sparsity": [StrOptions({"kl", "l1"}), None],
+    "sparsity": [StrOptions({"kl", "l1", "topk", "lifetime"}), None],
     "sparsity_target": [Interval(Real, 0, 1, closed="neither")],
     "sparsity_weight": [Interval(Real, 0, None, closed="left")],
+    "sparsity_k": [Interval(Integral, 1, None, closed="left"), None],
+    "sparsity_k_start": [Interval(Integral, 1, None, closed="left"), None],
+    "sparsity_alpha": [Interval(Real, 1, None, closed="left")],
+    "sparsity_rate": [Interval(Real, 0, 1, closed="neither")],
+    "contractive_weight": [Interval(Real, 0, None, closed="left")],
+    "tied_weights": ["boolean"],
     "warm_start": ["boolean"],
     "verbose": ["verbose"],
     "random_state": ["random_state"],
@@ -71,7 +77,9 @@ def check_settings(estimator, X, summary):
     summary : skae._data.ColumnSummary
         Column statistics of ``X``, computed only if a check needs them.
     """
-    check_code_width(estimator._code_width(), X.shape[1])
+    overcomplete = estimator.sparsity is not None or estimator.contractive_weight > 0
+    check_code_width(estimator._code_width(), X.shape[1], overcomplete)
+    check_sparse_code(estimator, estimator._code_width())
     sizes = hidden_sizes(estimator.hidden_layer_sizes)
     if not all(
         isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in sizes
@@ -101,23 +109,60 @@ def check_settings(estimator, X, summary):
         )
 
 
-def check_code_width(n_components, n_features):
-    """Raise unless the code is at most as wide as the input.
+def check_code_width(n_components, n_features, overcomplete=False):
+    """Raise unless the code is at most as wide as the input, or may be wider.
 
     A code with as many units as there are features can already store the
     input unchanged; a wider one leaves the network free to learn the
     identity map, which reconstructs anything, outliers included, and
     compresses nothing. Equality stays allowed, as in PCA (and scikit-learn's
-    checks fit the default code of 2 on 2 features). A setting that makes an
-    overcomplete code useful (a sparsity or contractive penalty) is the place
-    to relax this.
+    checks fit the default code of 2 on 2 features). ``overcomplete`` says a
+    setting makes a wider code useful: a sparsity rule or a contractive
+    penalty keeps it from copying its input.
     """
-    if n_components > n_features:
+    if n_components > n_features and not overcomplete:
         raise ValueError(
             f"n_components={n_components} is larger than the number of "
             f"features ({n_features}): a code wider than its input can learn "
             "the identity map and compress nothing. Use n_components <= "
-            "n_features."
+            "n_features, or make the code sparse (sparsity='topk', "
+            "'lifetime', 'kl' or 'l1') or contractive (contractive_weight > 0)."
+        )
+
+
+def check_sparse_code(estimator, n_components):
+    """Raise for top-k settings that make no sense together or for the code."""
+    sparsity = estimator.sparsity
+    topk_only = {
+        "sparsity_k": estimator.sparsity_k is not None,
+        "sparsity_k_start": estimator.sparsity_k_start is not None,
+        "sparsity_alpha": estimator.sparsity_alpha != 1,
+    }
+    misplaced = [name for name, given in topk_only.items() if given]
+    if sparsity != "topk" and misplaced:
+        raise ValueError(
+            f"{', '.join(misplaced)} only applies to sparsity='topk' (got "
+            f"sparsity={sparsity!r}): remove them, or use sparsity='topk'."
+        )
+    if sparsity != "topk":
+        return
+    k, k_start = estimator.sparsity_k, estimator.sparsity_k_start
+    if k is None:
+        raise ValueError(
+            "sparsity='topk' needs sparsity_k, the number of codes each row "
+            f"keeps (below n_components={n_components}; e.g. "
+            f"{max(1, n_components // 20)})."
+        )
+    if k >= n_components:
+        raise ValueError(
+            f"sparsity_k={k} must be below n_components={n_components}: "
+            "keeping every code is no sparsity."
+        )
+    if k_start is not None and not k < k_start <= n_components:
+        raise ValueError(
+            f"sparsity_k_start={k_start} must lie in (sparsity_k, "
+            f"n_components] = ({k}, {n_components}]: the schedule lowers the "
+            "codes kept per row from it to sparsity_k."
         )
 
 

@@ -83,3 +83,60 @@ class ElasticNet:
                 w.square().sum() for w in matrices
             )
         return self.alpha * total
+
+
+# Codes up to this wide get the exact Jacobian penalty (one vectorised
+# backward pass per code unit); wider codes an unbiased one-probe estimate,
+# whose cost does not grow with the width.
+EXACT_JACOBIAN_MAX_CODES = 16
+
+
+@dataclass(frozen=True)
+class Contractive:
+    """``weight * mean over rows of ||d codes / d input||_F^2`` (Rifai et al. 2011).
+
+    The input is the standardised one the network works on (each feature
+    centred and divided by the data's global scale), so the weight does not
+    depend on the units of X. Exact up to :data:`EXACT_JACOBIAN_MAX_CODES`
+    code units; wider codes get Hutchinson's unbiased estimate
+    ``||J^T v||^2``, ``v ~ N(0, I)``, one probe per row drawn from the
+    module's generator. Masks of the forward pass (dropout, top-k, lifetime
+    winners) count as constants, as backpropagation treats them.
+    """
+
+    weight: float
+    name = "contractive"
+    # The objective makes the network's input a leaf that records gradients.
+    needs_input_grad = True
+
+    def __call__(self, output, module, x_in, weights=None):
+        codes = output.codes
+        if codes.shape[1] <= EXACT_JACOBIAN_MAX_CODES or module.generator is None:
+            squared = _exact_jacobian_norms(codes, x_in)
+        else:
+            squared = _estimated_jacobian_norms(codes, x_in, module.generator)
+        scale = module.input_scale()
+        if scale is not None:
+            # d codes / d standardised input = (d codes / d input) * scale.
+            squared = squared * scale.square()
+        return self.weight * row_mean(squared.sum(dim=1), weights)
+
+
+def _exact_jacobian_norms(codes, x_in):
+    """Per row and input feature, the squared Jacobian entries summed over codes."""
+    n_codes = codes.shape[1]
+    basis = torch.eye(n_codes, dtype=codes.dtype, device=codes.device)
+    probes = basis[:, None, :].expand(n_codes, *codes.shape)
+    (rows,) = torch.autograd.grad(
+        codes, x_in, probes, is_grads_batched=True, create_graph=True
+    )
+    return rows.square().sum(dim=0)
+
+
+def _estimated_jacobian_norms(codes, x_in, generator):
+    """An unbiased estimate of :func:`_exact_jacobian_norms` from one probe."""
+    probe = torch.randn(
+        codes.shape, generator=generator, dtype=codes.dtype, device=codes.device
+    )
+    (row,) = torch.autograd.grad(codes, x_in, probe, create_graph=True)
+    return row.square()

@@ -45,6 +45,9 @@ class NetworkRecipe:
         Kind of the code layer, a key of ``skae._modules.CODE_LAYERS``.
     code_options : tuple of (str, value) pairs
         Keyword arguments of that kind's builder.
+    tied_weights : bool
+        Whether each decoder layer uses the transpose of the weights of the
+        encoder layer it mirrors.
     dtype : str
         Name of the torch dtype the network computes in, e.g. ``"float64"``.
     """
@@ -57,6 +60,7 @@ class NetworkRecipe:
     dropout: float = 0.0
     code: str = "dense"
     code_options: tuple = ()
+    tied_weights: bool = False
     dtype: str = "float32"
 
     @property
@@ -124,6 +128,7 @@ def build_network(recipe, shift=None, scale=None):
         dtype=recipe.torch_dtype,
         code=recipe.code,
         code_options=dict(recipe.code_options),
+        tied_weights=recipe.tied_weights,
     )
 
 

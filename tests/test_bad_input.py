@@ -508,6 +508,68 @@ def test_issue_2_invalid_settings(cls, case):
     np.testing.assert_array_equal(X, before)
 
 
+# Sparse and contractive codes (issue 14): settings that make no sense
+# together, or for the code they would act on (X_GOOD: 3 features, 2 codes).
+ISSUE_14_CASES = {
+    "topk_without_k": ({"sparsity": "topk"}, "needs sparsity_k"),
+    "k_as_wide_as_the_code": (
+        {"sparsity": "topk", "sparsity_k": 2},
+        "sparsity_k=2 must be below n_components=2",
+    ),
+    "k_zero": ({"sparsity": "topk", "sparsity_k": 0}, "sparsity_k"),
+    "k_start_below_k": (
+        {"n_components": 3, "sparsity": "topk", "sparsity_k": 2, "sparsity_k_start": 1},
+        r"sparsity_k_start=1 must lie in \(sparsity_k",
+    ),
+    "k_start_wider_than_code": (
+        {"sparsity": "topk", "sparsity_k": 1, "sparsity_k_start": 5},
+        "sparsity_k_start=5",
+    ),
+    "k_with_kl": (
+        {"sparsity": "kl", "activation": "tanh", "sparsity_k": 1},
+        "sparsity_k only applies to sparsity='topk'",
+    ),
+    "alpha_with_lifetime": (
+        {"sparsity": "lifetime", "sparsity_alpha": 3.0},
+        "sparsity_alpha only applies to sparsity='topk'",
+    ),
+    "alpha_below_one": (
+        {"sparsity": "topk", "sparsity_k": 1, "sparsity_alpha": 0.5},
+        "sparsity_alpha",
+    ),
+    "rate_zero": ({"sparsity": "lifetime", "sparsity_rate": 0.0}, "sparsity_rate"),
+    "rate_one": ({"sparsity": "lifetime", "sparsity_rate": 1.0}, "sparsity_rate"),
+    "negative_contractive_weight": ({"contractive_weight": -1.0}, "contractive_weight"),
+}
+
+
+@pytest.mark.parametrize("case", ISSUE_14_CASES)
+@pytest.mark.parametrize("cls", ESTIMATORS, ids=class_id)
+def test_issue_14_invalid_settings(cls, case):
+    params, pattern = ISSUE_14_CASES[case]
+    for method in fit_methods(cls()):
+        _rejects(
+            lambda m=method: call(make_estimator(cls, **params), m, X_GOOD), pattern
+        )
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"sparsity": "topk", "sparsity_k": 2},
+        {"sparsity": "lifetime"},
+        {"contractive_weight": 0.1},
+    ],
+    ids=["topk", "lifetime", "contractive"],
+)
+@pytest.mark.parametrize("cls", ESTIMATORS, ids=class_id)
+def test_sparse_or_contractive_codes_may_be_overcomplete(cls, params):
+    # 6 codes on 3 features: the sparsity rule or the penalty keeps the
+    # network from copying its input, so the width is allowed.
+    estimator = _fitted(cls, n_components=6, **params)
+    check_outputs(estimator, X_GOOD)
+
+
 @pytest.mark.parametrize("cls", ESTIMATORS, ids=class_id)
 def test_partial_fit_rejects_early_stopping(cls):
     if not hasattr(cls, "partial_fit"):

@@ -1,8 +1,17 @@
 """The torch modules: network layout, input scaling, initialisation, dropout."""
 
+import math
+
+import pytest
 import torch
 
-from skae._modules import Autoencoder, SeededDropout
+from skae._modules import (
+    Autoencoder,
+    LifetimeSparsity,
+    SeededDropout,
+    TiedLinear,
+    TopK,
+)
 
 
 def test_hidden_layers_in_forward_order():
@@ -102,3 +111,53 @@ def test_float32_and_float64_networks_start_from_the_same_weights():
     for name, weight in nets[0].items():
         assert weight.dtype == torch.float32
         assert torch.equal(weight, nets[1][name].to(torch.float32)), name
+
+
+def test_topk_keeps_the_k_largest_of_each_row_and_k_eval_in_eval_mode():
+    x = torch.tensor([[0.5, -2.0, 3.0, 1.0], [4.0, 3.0, -1.0, 0.0]])
+    layer = TopK(2, k_eval=3)
+    expected = torch.tensor([[0.0, 0.0, 3.0, 1.0], [4.0, 3.0, 0.0, 0.0]])
+    assert torch.equal(layer(x), expected)
+    layer.eval()
+    assert torch.equal(layer(x), torch.tensor([[0.5, 0, 3, 1], [4, 3, 0, 0]]))
+
+
+@pytest.mark.parametrize("rate, batch", [(0.05, 256), (0.25, 10), (0.5, 7)])
+def test_lifetime_keeps_each_units_share_of_the_batch(rate, batch):
+    x = torch.rand(batch, 5, generator=torch.Generator().manual_seed(0)) + 0.1
+    layer = LifetimeSparsity(rate)
+    kept = (layer(x) != 0).sum(dim=0)
+    assert kept.tolist() == [math.ceil(rate * batch)] * 5
+    # The winners are each unit's largest activations.
+    out = layer(x)
+    for j in range(5):
+        assert out[:, j].max() == x[:, j].max()
+        assert x[out[:, j] == 0, j].max() <= x[out[:, j] != 0, j].min()
+    layer.eval()
+    assert torch.equal(layer(x), x)
+
+
+def test_tied_decoder_reuses_the_encoder_weights():
+    module = Autoencoder(6, 3, hidden_layer_sizes=(4,), tied_weights=True)
+    module.reset_parameters(torch.Generator().manual_seed(0))
+    encoder = [layer[0] for layer in module.hidden_layers()[:2]]
+    decoder = [module.hidden_layers()[2][0], module.output_linear()]
+    assert all(isinstance(layer, TiedLinear) for layer in decoder)
+    assert torch.equal(decoder[0].weight, encoder[1].weight.t())
+    assert torch.equal(decoder[1].weight, encoder[0].weight.t())
+    # One parameter per tied pair: the weights and every bias, no more.
+    assert len(list(module.parameters())) == 2 + 4
+    assert not any("decoder" in k and "weight" in k for k in module.state_dict())
+    # Both halves' gradients reach the shared weight.
+    x = torch.rand(5, 6)
+    module(x).reconstruction.sum().backward()
+    assert encoder[0].weight.grad is not None
+
+
+def test_tied_networks_rebuild_from_their_state_dict():
+    a = Autoencoder(6, 3, hidden_layer_sizes=(4,), tied_weights=True)
+    a.reset_parameters(torch.Generator().manual_seed(0))
+    b = Autoencoder(6, 3, hidden_layer_sizes=(4,), tied_weights=True)
+    b.load_state_dict(a.state_dict())
+    x = torch.rand(5, 6)
+    assert torch.equal(a(x).reconstruction, b(x).reconstruction)

@@ -147,3 +147,26 @@ def test_unfitted_and_unknown_methods_are_refused():
         to_onnx(estimator, method="predict")
     with pytest.raises(ValueError, match="method='fit'"):
         to_onnx(estimator, method="fit")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(sparsity="topk", sparsity_k=3, sparsity_alpha=1.5, tied_weights=True),
+        dict(sparsity="lifetime", activation="relu", contractive_weight=0.1),
+    ],
+    ids=["topk-tied", "lifetime-contractive"],
+)
+def test_sparse_and_tied_codes_export(params):
+    estimator = make_estimator(
+        AutoencoderTransformer, n_components=10, hidden_layer_sizes=(5,), **params
+    )
+    call(estimator, "fit", X_TRAIN)
+    X = X_TRAIN[:40]
+    for method in ("transform", "score_samples"):
+        session = ort.InferenceSession(
+            to_onnx(estimator, method).SerializeToString(),
+            providers=["CPUExecutionProvider"],
+        )
+        (got,) = session.run(None, {"X": X})
+        np.testing.assert_allclose(got, getattr(estimator, method)(X), rtol=1e-12)

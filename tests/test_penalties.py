@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import torch
 
+from skae import _penalties as penalties
 from skae._modules import Output
-from skae._penalties import ElasticNet, KLSparsity, L1Activity
+from skae._penalties import Contractive, ElasticNet, KLSparsity, L1Activity
 
 
 def forward_with(codes):
@@ -61,3 +62,56 @@ def test_terms_are_plain_values():
     assert KLSparsity(0.1, 0.2) == KLSparsity(0.1, 0.2)
     with pytest.raises(AttributeError):
         L1Activity(0.1).weight = 0.2
+
+
+def finite_difference_norms(module, x, step=1e-6):
+    """Squared Frobenius norm of d codes / d standardised input, per row."""
+    scale = module.input_scale()
+    rows = []
+    for row in x:
+        columns = []
+        for j in range(x.shape[1]):
+            delta = torch.zeros_like(row)
+            delta[j] = step * scale[j]  # a step of `step` in standardised units
+            up = module.encoder((row + delta)[None])
+            down = module.encoder((row - delta)[None])
+            columns.append((up - down)[0] / (2 * step))
+        rows.append(torch.stack(columns).square().sum())
+    return torch.stack(rows)
+
+
+@pytest.fixture
+def scaled_module(small_module):
+    module = small_module(0, activation="tanh", hidden_layer_sizes=(5, 4))
+    # Standardise by a scale of 3, so the units of the Jacobian matter.
+    module.encoder[0].factor.fill_(1 / 3)
+    return module
+
+
+def test_contractive_term_equals_the_finite_difference_jacobian(scaled_module):
+    x = torch.randn(
+        7, 6, generator=torch.Generator().manual_seed(1), dtype=torch.float64
+    )
+    x.requires_grad_(True)
+    output = scaled_module(x)
+    value = Contractive(0.5)(output, scaled_module, x)
+    expected = 0.5 * finite_difference_norms(scaled_module, x.detach()).mean()
+    assert value.item() == pytest.approx(expected.item(), rel=1e-6)
+    # Differentiable with respect to the weights.
+    value.backward()
+    assert scaled_module.encoder[1][0].weight.grad is not None
+
+
+def test_contractive_estimate_is_unbiased(scaled_module, monkeypatch):
+    monkeypatch.setattr(penalties, "EXACT_JACOBIAN_MAX_CODES", 0)
+    x = torch.randn(
+        7, 6, generator=torch.Generator().manual_seed(1), dtype=torch.float64
+    )
+    x.requires_grad_(True)
+    scaled_module.set_generator(torch.Generator().manual_seed(0))
+    estimates = [
+        Contractive(1.0)(scaled_module(x), scaled_module, x).item() for _ in range(4000)
+    ]
+    exact = finite_difference_norms(scaled_module, x.detach()).mean().item()
+    assert np.mean(estimates) == pytest.approx(exact, rel=0.03)
+    assert np.std(estimates) > 0  # an estimate indeed, from the generator

@@ -51,6 +51,27 @@ CONFIGS = {
         dict(solver="rmsprop", loss="bce", output_activation="sigmoid"),
         X_UNIT,
     ),
+    "topk_tied_schedule": (
+        dict(
+            n_components=6,
+            sparsity="topk",
+            sparsity_k=2,
+            sparsity_k_start=4,
+            sparsity_alpha=2.0,
+            tied_weights=True,
+        ),
+        X,
+    ),
+    "lifetime_contractive": (
+        dict(
+            n_components=6,
+            activation="relu",
+            sparsity="lifetime",
+            sparsity_rate=0.2,
+            contractive_weight=0.1,
+        ),
+        X,
+    ),
 }
 
 

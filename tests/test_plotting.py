@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from skae.plotting import (  # noqa: E402
     CodesDisplay,
+    FiltersDisplay,
     LossCurveDisplay,
     ReconstructionDisplay,
 )
@@ -442,3 +443,42 @@ def test_clear_error_without_matplotlib(monkeypatch, fitted):
         LossCurveDisplay.from_estimator(fitted)
     with pytest.raises(ImportError, match="CodesDisplay.plot requires matplotlib"):
         CodesDisplay(codes=np.zeros((3, 2))).plot()
+
+
+# ----------------------------------------------------------------------
+# FiltersDisplay
+
+
+def test_decoder_filters_are_the_images_each_code_writes(digits):
+    # No hidden layer: the output layer has one column per code unit.
+    single = _fit(digits[0], n_components=7, hidden_layer_sizes=())
+    display = FiltersDisplay.from_estimator(single, image_shape=(8, 8))
+    weight = [m for m in single.decoder_ if hasattr(m, "weight")][-1].weight
+    assert len(display.images_) == 7
+    for image, column in zip(display.images_, weight.detach().numpy().T, strict=True):
+        np.testing.assert_allclose(image.get_array(), column.reshape(8, 8))
+        # One colour scale per filter, centred on zero.
+        assert image.norm.vmin == -image.norm.vmax == -np.abs(column).max()
+    # A 3 x 3 grid for 7 filters: the spare axes are off.
+    assert display.axes_.shape == (3, 3)
+    assert sum(not a.axison for a in display.axes_.ravel()) == 2
+
+
+def test_tied_filters_are_the_same_both_ways(digits):
+    tied = _fit(digits[0], n_components=6, hidden_layer_sizes=(), tied_weights=True)
+    decoder = FiltersDisplay.from_estimator(tied, image_shape=(8, 8))
+    encoder = FiltersDisplay.from_estimator(tied, image_shape=(8, 8), layer="encoder")
+    for a, b in zip(decoder.images_, encoder.images_, strict=True):
+        np.testing.assert_array_equal(a.get_array(), b.get_array())
+
+
+def test_filters_largest_first_and_bad_arguments(plain):
+    display = FiltersDisplay.from_estimator(plain, image_shape=(8, 8), n_filters=4)
+    norms = [np.linalg.norm(image.get_array()) for image in display.images_]
+    assert len(norms) == 4 and norms == sorted(norms, reverse=True)
+    with pytest.raises(ValueError, match="layer must be"):
+        FiltersDisplay.from_estimator(plain, image_shape=(8, 8), layer="code")
+    with pytest.raises(ValueError, match="image_shape"):
+        FiltersDisplay.from_estimator(plain, image_shape=(4, 4))
+    with pytest.raises(ValueError, match="n_filters"):
+        FiltersDisplay.from_estimator(plain, image_shape=(8, 8), n_filters=0)

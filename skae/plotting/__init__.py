@@ -11,7 +11,13 @@ fact. matplotlib is optional: it is imported only when a display draws.
 # SPDX-License-Identifier: BSD-3-Clause
 
 from ._codes import CodesDisplay
+from ._filters import FiltersDisplay
 from ._loss_curve import LossCurveDisplay
 from ._reconstruction import ReconstructionDisplay
 
-__all__ = ["CodesDisplay", "LossCurveDisplay", "ReconstructionDisplay"]
+__all__ = [
+    "CodesDisplay",
+    "FiltersDisplay",
+    "LossCurveDisplay",
+    "ReconstructionDisplay",
+]

@@ -1,0 +1,210 @@
+"""FiltersDisplay: a layer's weights drawn as images."""
+
+# Authors: The skae developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import math
+from numbers import Integral
+
+import numpy as np
+
+from ._common import final_step, import_pyplot
+
+
+def _linear_weights(module):
+    """Weight matrices of the linear layers in ``module``, in forward order."""
+    return [
+        m.weight for m in module.modules() if getattr(m, "weight", None) is not None
+    ]
+
+
+class FiltersDisplay:
+    """A layer's weights as images: the filters an autoencoder has learned.
+
+    Build it with :meth:`from_estimator`, or directly from a matrix with one
+    filter per row; all parameters are stored as attributes. Each filter is
+    drawn on its own colour scale, symmetric about zero (red positive, blue
+    negative), since a filter's sign and shape matter, not its size.
+
+    Parameters
+    ----------
+    filters : ndarray of shape (n_filters, n_features)
+        One filter per row, e.g. the image a code unit adds to the
+        reconstruction.
+
+    image_shape : tuple of int
+        Shape of one image, e.g. ``(8, 8)``; its product is ``n_features``.
+
+    estimator_name : str, default=None
+        Title of the grid.
+
+    Attributes
+    ----------
+    axes_ : ndarray of matplotlib Axes
+        The grid, of shape (n_rows, n_cols) when the display made it, else
+        the axes given; one per filter, spare ones switched off.
+
+    images_ : list of matplotlib AxesImage
+        The filters drawn, in order.
+
+    figure_ : matplotlib Figure
+        Figure containing the grid.
+
+    See Also
+    --------
+    ReconstructionDisplay : Original vs reconstructed images.
+    CodesDisplay : Scatter plot of the codes.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import AutoencoderTransformer
+    >>> from skae.plotting import FiltersDisplay
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> ae = AutoencoderTransformer(
+    ...     16, hidden_layer_sizes=(), max_iter=10, random_state=0
+    ... ).fit(X[:500])
+    >>> display = FiltersDisplay.from_estimator(ae, image_shape=(8, 8))
+    >>> len(display.images_)
+    16
+    """
+
+    def __init__(self, *, filters, image_shape, estimator_name=None):
+        self.filters = filters
+        self.image_shape = image_shape
+        self.estimator_name = estimator_name
+
+    def plot(self, ax=None, *, n_cols=None, cmap="RdBu_r", imshow_kwargs=None):
+        """Draw the filters in a grid.
+
+        Parameters
+        ----------
+        ax : array-like of matplotlib Axes, default=None
+            At least one axes per filter, used in order; a new figure when
+            None.
+
+        n_cols : int, default=None
+            Filters per row of the grid; about the square root of their
+            number when None.
+
+        cmap : str or matplotlib Colormap, default="RdBu_r"
+            Colour map, centred on zero.
+
+        imshow_kwargs : dict, default=None
+            Keyword arguments for matplotlib's ``imshow``.
+
+        Returns
+        -------
+        display : FiltersDisplay
+            This display, with the artists stored as attributes.
+        """
+        plt = import_pyplot(f"{type(self).__name__}.plot")
+        filters = np.asarray(self.filters, dtype=float)
+        shape = tuple(self.image_shape)
+        if filters.ndim != 2 or int(np.prod(shape)) != filters.shape[1]:
+            raise ValueError(
+                f"image_shape={shape} holds {int(np.prod(shape))} pixels, but "
+                f"the filters have shape {filters.shape}: one filter of "
+                "that many pixels per row is needed."
+            )
+        n = filters.shape[0]
+        n_cols = n_cols or math.ceil(math.sqrt(n))
+        n_rows = math.ceil(n / n_cols)
+        if ax is None:
+            _, ax = plt.subplots(
+                n_rows, n_cols, figsize=(0.9 * n_cols, 0.9 * n_rows), squeeze=False
+            )
+        axes = np.asarray(ax, dtype=object)
+        if axes.size < n:
+            raise ValueError(f"{n} filters need {n} axes; got {axes.size}.")
+        self.axes_ = axes
+        self.images_ = []
+        for i, axis in enumerate(axes.ravel()):
+            axis.set_xticks([])
+            axis.set_yticks([])
+            if i >= n:
+                axis.set_axis_off()
+                continue
+            bound = np.abs(filters[i]).max() or 1.0
+            kwargs = {
+                "cmap": cmap,
+                "vmin": -bound,
+                "vmax": bound,
+                **(imshow_kwargs or {}),
+            }
+            self.images_.append(axis.imshow(filters[i].reshape(shape), **kwargs))
+        self.figure_ = axes.ravel()[0].figure
+        if self.estimator_name is not None and ax is None:
+            self.figure_.suptitle(self.estimator_name)
+        return self
+
+    @classmethod
+    def from_estimator(
+        cls,
+        estimator,
+        *,
+        image_shape,
+        layer="decoder",
+        n_filters=None,
+        ax=None,
+        name=None,
+        **kwargs,
+    ):
+        """Plot the filters of a fitted estimator.
+
+        Parameters
+        ----------
+        estimator : fitted skae estimator or Pipeline
+            A fitted skae estimator, or a fitted Pipeline ending in one.
+
+        image_shape : tuple of int
+            Shape of one input image, e.g. ``(8, 8)``.
+
+        layer : {'decoder', 'encoder'}, default='decoder'
+            ``'decoder'``: the output layer's weights, one filter per unit
+            of the last hidden layer (for a network with no hidden layers,
+            the image each code unit adds to the reconstruction).
+            ``'encoder'``: the first layer's weights, the pattern each unit
+            of the first hidden (or code) layer responds to. With
+            ``tied_weights=True`` both are the same.
+
+        n_filters : int, default=None
+            Draw the filters with the largest norms, this many; all when
+            None.
+
+        ax : array-like of matplotlib Axes, default=None
+            See :meth:`plot`.
+
+        name : str, default=None
+            Title; the estimator's class name when None.
+
+        **kwargs : dict
+            Further keyword arguments of :meth:`plot`.
+
+        Returns
+        -------
+        display : FiltersDisplay
+            The display, with the artists stored as attributes.
+        """
+        import_pyplot(f"{cls.__name__}.from_estimator")
+        (fitted,) = final_step(estimator)
+        if layer == "decoder":
+            weight = _linear_weights(fitted.decoder_)[-1].t()
+        elif layer == "encoder":
+            weight = _linear_weights(fitted.encoder_)[0]
+        else:
+            raise ValueError(f"layer must be 'decoder' or 'encoder'; got {layer!r}.")
+        filters = weight.detach().cpu().double().numpy()
+        if n_filters is not None:
+            if not isinstance(n_filters, Integral) or n_filters < 1:
+                raise ValueError(
+                    f"n_filters must be a positive int; got {n_filters!r}."
+                )
+            order = np.argsort(-np.linalg.norm(filters, axis=1), kind="stable")
+            filters = filters[order[:n_filters]]
+        display = cls(
+            filters=filters,
+            image_shape=image_shape,
+            estimator_name=type(fitted).__name__ if name is None else name,
+        )
+        return display.plot(ax=ax, **kwargs)
