@@ -51,9 +51,9 @@ from ._training import LoopSettings, Run, StopReason, Validation, fit_loop
 _AUTO_BATCH_SIZE = 200
 # Seed streams derived from one draw of random_state, so that weight
 # initialisation, shuffling/dropout/noise, the validation split, the
-# validation rows' corruption, the outlier detector's row subsamples and the
-# block order of streamed data are independent of each other. Every stream is
-# registered here.
+# validation rows' corruption, the outlier detector's row subsamples, the
+# block order of streamed data and the variational autoencoder's scoring
+# draws are independent of each other. Every stream is registered here.
 (
     _INIT_STREAM,
     _TRAIN_STREAM,
@@ -61,7 +61,8 @@ _AUTO_BATCH_SIZE = 200
     _VALIDATION_NOISE_STREAM,
     _SUBSAMPLE_STREAM,
     _BLOCK_STREAM,
-) = range(6)
+    _SCORE_STREAM,
+) = range(7)
 
 
 def _derived_seed(seed, stream, n_iter=0):
@@ -78,6 +79,12 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
       invalid together or for ``X``; changes nothing.
     - ``_network_recipe(n_features, dtype)`` and ``_objective_terms()``:
       the network and the penalty terms the parameters describe.
+    - ``_build_objective()``: the training objective, the reconstruction
+      loss plus ``_objective_terms()`` by default (the variational
+      autoencoder's is the negative ELBO).
+    - ``_schedules(objective, optimizer)``: callables run before each
+      epoch with the number of epochs trained so far (a KL warm-up, a
+      learning-rate schedule); none by default.
     - ``_observe_data(summary, fresh)``: record what the estimator keeps of
       the training data's column statistics (the denoiser's clipping
       range), before the network is built; ``fresh`` when this fit starts
@@ -269,15 +276,17 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
             X, train_rows, val_rows, dtype, device, settings.batch_size
         )
         corrupt = self._corruption()
+        objective = self._build_objective()
         run = Run(
             network.module,
             network.optimizer,
-            self._build_objective(),
+            objective,
             settings,
             generator,
             network.history,
             corrupt,
             self._validation(val, corrupt),
+            self._schedules(objective, network.optimizer),
         )
         network.module.set_generator(generator)
         try:
@@ -385,16 +394,23 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         alpha = self.alpha * (self.l1_ratio if adamw else 1.0)
         if alpha > 0:
             terms.append(ElasticNet(alpha, 1.0 if adamw else self.l1_ratio))
-        if self.sparsity == "kl":
+        # Estimators without code sparsity (the variational autoencoder) lack
+        # the parameter.
+        sparsity = getattr(self, "sparsity", None)
+        if sparsity == "kl":
             tanh = self.activation == "tanh"
             terms.append(KLSparsity(self.sparsity_target, self.sparsity_weight, tanh))
-        elif self.sparsity == "l1":
+        elif sparsity == "l1":
             terms.append(L1Activity(self.sparsity_weight))
         return terms
 
     def _build_objective(self):
         variance = self._variance if self.loss == "mse" else 1.0
         return build_objective(self.loss, variance, self._objective_terms())
+
+    def _schedules(self, objective, optimizer):
+        """Callables run before each epoch with the epochs trained so far."""
+        return ()
 
     def _build_optimizer(self, module):
         decay = 0.0

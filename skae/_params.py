@@ -78,14 +78,19 @@ def check_settings(estimator, X, summary):
             "hidden_layer_sizes must hold positive integers (layer widths); "
             f"got {estimator.hidden_layer_sizes!r}."
         )
-    if estimator.loss == "bce" and estimator.output_activation != "sigmoid":
+    # An estimator without some of these parameters (the variational
+    # autoencoder has a likelihood instead of a loss) skips their checks.
+    loss = getattr(estimator, "loss", None)
+    output_activation = getattr(estimator, "output_activation", None)
+    if loss == "bce" and output_activation != "sigmoid":
         raise ValueError(
             "loss='bce' needs output_activation='sigmoid': the binary "
             "cross-entropy compares probabilities in (0, 1)."
         )
-    if estimator.output_activation == "sigmoid":
-        check_unit_range(summary, estimator.loss)
-    if estimator.sparsity == "kl" and estimator.activation not in ("sigmoid", "tanh"):
+    if output_activation == "sigmoid":
+        check_unit_range(summary, loss)
+    sparsity = getattr(estimator, "sparsity", None)
+    if sparsity == "kl" and estimator.activation not in ("sigmoid", "tanh"):
         raise ValueError(
             "sparsity='kl' compares the mean code activation with "
             "sparsity_target, a rate in (0, 1), so it needs codes in a "
