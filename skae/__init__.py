@@ -6,11 +6,13 @@
 from ._denoising import DenoisingAutoencoder
 from ._outlier import AutoencoderOutlierDetector
 from ._transformer import AutoencoderTransformer
+from ._vae import VariationalAutoencoder
 from ._version import __version__
 
 __all__ = [
     "AutoencoderOutlierDetector",
     "AutoencoderTransformer",
     "DenoisingAutoencoder",
+    "VariationalAutoencoder",
     "__version__",
 ]
