@@ -346,3 +346,33 @@ def test_displays_work_with_it(binary_digits, bernoulli_vae, digits):
         bernoulli_vae, binary_digits[:50], y=digits[1][:50]
     )
     assert codes.ax_ is not None
+
+
+def test_memmap_and_streamed_sparse_input_fit_as_the_array(
+    digits, tmp_path, monkeypatch
+):
+    from scipy import sparse
+
+    from skae import _data
+
+    X = digits[0][:300] / 16.0
+    path = tmp_path / "X.npy"
+    out = np.lib.format.open_memmap(path, mode="w+", dtype=X.dtype, shape=X.shape)
+    out[:] = X
+    out.flush()
+    mapped = np.load(path, mmap_mode="r")
+    params = {**SMALL, "batch_size": 64}
+    resident = VariationalAutoencoder(**params).fit(X)
+    from_memmap = VariationalAutoencoder(**params).fit(mapped)
+    np.testing.assert_array_equal(from_memmap.transform(X), resident.transform(X))
+    np.testing.assert_array_equal(
+        from_memmap.score_samples(mapped), resident.score_samples(X)
+    )
+    # Streamed in chunks of two batches: CSR and dense give the same model.
+    monkeypatch.setattr(_data, "RESIDENT_BYTES", 1)
+    monkeypatch.setattr(_data, "STREAM_CHUNK_BYTES", 64 * 8 * 64 * 2)
+    dense = VariationalAutoencoder(**params).fit(X)
+    csr = VariationalAutoencoder(**params).fit(sparse.csr_matrix(X))
+    assert csr.loss_curve_ == dense.loss_curve_
+    np.testing.assert_array_equal(csr.score_samples(X), dense.score_samples(X))
+    np.testing.assert_array_equal(csr.code_variance_, dense.code_variance_)
