@@ -7,12 +7,14 @@ from ._denoising import DenoisingAutoencoder
 from ._onnx import to_onnx
 from ._outlier import AutoencoderOutlierDetector
 from ._transformer import AutoencoderTransformer
+from ._vae import VariationalAutoencoder
 from ._version import __version__
 
 __all__ = [
     "AutoencoderOutlierDetector",
     "AutoencoderTransformer",
     "DenoisingAutoencoder",
+    "VariationalAutoencoder",
     "__version__",
     "to_onnx",
 ]

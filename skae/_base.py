@@ -36,7 +36,12 @@ from ._data import (
 from ._inference import _ACCEPT_SPARSE, FLOAT_DTYPES, _InferenceMixin
 from ._memory import memory_guard
 from ._modules import TopK
-from ._params import PARAMETER_CONSTRAINTS, check_settings, hidden_sizes
+from ._params import (
+    PARAMETER_CONSTRAINTS,
+    check_reconstruction_settings,
+    check_settings,
+    hidden_sizes,
+)
 from ._penalties import Contractive, ElasticNet, KLSparsity, L1Activity
 from ._persistence import dump_state, load_state
 from ._recipe import (
@@ -46,24 +51,19 @@ from ._recipe import (
     build_objective,
     build_optimizer,
 )
+from ._schedules import LinearSchedule
 from ._sklearn_compat import _check_sample_weight, _fit_context
 from ._threads import threads_for
-from ._training import (
-    LinearSchedule,
-    LoopSettings,
-    Run,
-    StopReason,
-    Validation,
-    fit_loop,
-)
+from ._training import LoopSettings, Run, StopReason, Validation, fit_loop
 
 # MLPRegressor's batch_size='auto' rule: min(200, n_samples).
 _AUTO_BATCH_SIZE = 200
 # Seed streams derived from one draw of random_state, so that weight
 # initialisation, shuffling/dropout/noise, the validation split, the
-# validation rows' corruption, the outlier detector's row subsamples and the
-# block order of streamed data are independent of each other. Every stream is
-# registered here.
+# validation rows' corruption, the outlier detector's row subsamples, the
+# block order of streamed data, the variational autoencoder's scoring
+# draws and the rows explained_variance_ratio_ reads are independent of each
+# other. Every stream is registered here.
 (
     _INIT_STREAM,
     _TRAIN_STREAM,
@@ -71,7 +71,13 @@ _AUTO_BATCH_SIZE = 200
     _VALIDATION_NOISE_STREAM,
     _SUBSAMPLE_STREAM,
     _BLOCK_STREAM,
-) = range(6)
+    _SCORE_STREAM,
+    _EXPLAINED_ROWS_STREAM,
+) = range(8)
+# explained_variance_ratio_ reads at most this many training rows: a pass
+# over all of them would cost a third of an epoch per fit (as
+# HistGradientBoosting scores at most 10,000 training rows).
+_EXPLAINED_MAX_ROWS = 10_000
 
 
 def _derived_seed(seed, stream, n_iter=0):
@@ -96,6 +102,12 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
     - ``_network_recipe(n_features, dtype)`` and ``_objective_terms()``:
       the network and the penalty terms the parameters describe;
       ``_code_width()``: ``n_components`` resolved, which both read.
+    - ``_build_objective()``: the training objective, the reconstruction
+      loss plus ``_objective_terms()`` by default (the variational
+      autoencoder's is the negative ELBO).
+    - ``_schedules(module, objective, optimizer)``: callables run before
+      each epoch with the number of epochs trained so far (a top-k
+      schedule, a KL warm-up, a learning-rate schedule).
     - ``_observe_data(summary, fresh)``: record what the estimator keeps of
       the training data's column statistics (the denoiser's clipping
       range), before the network is built; ``fresh`` when this fit starts
@@ -109,6 +121,16 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = dict(PARAMETER_CONSTRAINTS)
+
+    # The inference methods skae.to_onnx can export, where the class has them.
+    _onnx_methods = (
+        "transform",
+        "inverse_transform",
+        "reconstruct",
+        "score_samples",
+        "decision_function",
+        "predict",
+    )
 
     # Every public class defines its own __init__ with its defaults (so that
     # errors and signatures name the public class); this one only stores the
@@ -298,8 +320,19 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
 
         Both are (weighted) means over the rows; constant data give 1.0 when
         reconstructed exactly and 0.0 otherwise, as ``r2_score`` does.
+        Without the rows' ``errors``, both are taken on at most
+        ``_EXPLAINED_MAX_ROWS`` rows drawn at random.
         """
         if errors is None:
+            if X.shape[0] > _EXPLAINED_MAX_ROWS:
+                seed = _derived_seed(self._seed, _EXPLAINED_ROWS_STREAM)
+                rows = np.random.default_rng(seed).choice(
+                    X.shape[0], _EXPLAINED_MAX_ROWS, replace=False
+                )
+                rows.sort()
+                X = X[rows]
+                if sample_weight is not None:
+                    sample_weight = sample_weight[rows]
             errors = self._squared_errors(X, per_feature=False)
         error = float(np.average(errors, weights=sample_weight))
         variance = ColumnSummary(X, weights=sample_weight).mean_variance
@@ -365,16 +398,17 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
             X, train_rows, val_rows, dtype, device, settings.batch_size, sample_weight
         )
         corrupt = self._corruption()
+        objective = self._build_objective()
         run = Run(
             network.module,
             network.optimizer,
-            self._build_objective(),
+            objective,
             settings,
             generator,
             network.history,
             corrupt,
             self._validation(val, corrupt),
-            self._schedules(network.module),
+            self._schedules(network.module, objective, network.optimizer),
         )
         network.module.set_generator(generator)
         # Forward, and backward for inputs and weights: about 3 products
@@ -505,7 +539,7 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
             return "lifetime", (("rate", self.sparsity_rate),)
         return "dense", ()
 
-    def _schedules(self, module):
+    def _schedules(self, module, objective, optimizer):
         """Settings that change during training, each called before an epoch.
 
         ``sparsity_k_start`` lowers the top-k layer's k linearly to
@@ -528,18 +562,23 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         """The width of the code layer: ``n_components`` resolved."""
         return self.n_components
 
-    def _objective_terms(self):
-        """The penalty terms the parameters ask for, in reporting order."""
-        terms = []
+    def _weight_terms(self):
+        """The penalty on the weights (elastic net), if any, as a list."""
         adamw = self.solver == "adamw"
         # AdamW applies the L2 part as decoupled decay (_build_optimizer).
         alpha = self.alpha * (self.l1_ratio if adamw else 1.0)
         if alpha > 0:
-            terms.append(ElasticNet(alpha, 1.0 if adamw else self.l1_ratio))
-        if self.sparsity == "kl":
+            return [ElasticNet(alpha, 1.0 if adamw else self.l1_ratio)]
+        return []
+
+    def _objective_terms(self):
+        """The penalty terms the parameters ask for, in reporting order."""
+        terms = self._weight_terms()
+        sparsity = self.sparsity
+        if sparsity == "kl":
             tanh = self.activation == "tanh"
             terms.append(KLSparsity(self.sparsity_target, self.sparsity_weight, tanh))
-        elif self.sparsity == "l1":
+        elif sparsity == "l1":
             terms.append(L1Activity(self.sparsity_weight))
         if self.contractive_weight > 0:
             terms.append(Contractive(self.contractive_weight))
@@ -616,6 +655,7 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
 
     def _check_settings(self, X, summary):
         check_settings(self, X, summary)
+        check_reconstruction_settings(self, X, summary)
 
     def _check_same_network(self, X):
         fitted = self._network.recipe

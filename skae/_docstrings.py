@@ -372,7 +372,10 @@ explained_variance_ratio_ : float
     ``PCA.explained_variance_ratio_.sum()``: a single float, since an
     autoencoder's codes are not ordered components. Set by ``fit``
     on every row it was given (the rows ``early_stopping`` holds out
-    included); ``partial_fit`` removes it.
+    included), or on 10,000 of them drawn at random (with the fit's seed)
+    when there are more, which bounds its cost to that of scoring 10,000
+    rows (the outlier detector always reads every row: it scores them
+    anyway); ``partial_fit`` removes it.
 
 batch_size_ : int
     Rows per training batch in the latest training call: ``batch_size``

@@ -17,17 +17,6 @@ import warnings
 import torch
 
 
-class Reconstruction(torch.nn.Module):
-    """The network's reconstruction of its input."""
-
-    def __init__(self, network):
-        super().__init__()
-        self.network = network
-
-    def forward(self, x):
-        return self.network(x).reconstruction
-
-
 class Scores(torch.nn.Module):
     """Minus each row's mean squared reconstruction error, in float64.
 

@@ -182,10 +182,10 @@ class _InferenceMixin:
 
         Reduced batch by batch, so row means need memory for one batch only.
         """
-        module = self._network.module
+        encoder, decoder = self.encoder_, self.decoder_
 
         def squared_error(batch):
-            error = (module(batch).reconstruction.double() - batch.double()).square()
+            error = (decoder(encoder(batch)).double() - batch.double()).square()
             return error if per_feature else error.mean(dim=1)
 
         return self._apply(squared_error, X, out_dtype=np.float64)

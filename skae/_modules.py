@@ -242,7 +242,19 @@ def _init_layer(layer, generator):
         _init_linear(layer, generator)
 
 
-class Autoencoder(nn.Module):
+class WeightMatrices:
+    """The weight matrices of a network, for penalties and for sizing work."""
+
+    def weights(self):
+        """Every ``Linear`` weight matrix (biases excluded)."""
+        return [m.weight for m in self.modules() if isinstance(m, nn.Linear)]
+
+    def n_weights(self):
+        """The number of entries of every weight matrix (biases excluded)."""
+        return sum(w.numel() for w in self.weights())
+
+
+class Autoencoder(WeightMatrices, nn.Module):
     """A symmetric MLP autoencoder.
 
     The encoder maps ``n_features`` inputs through ``hidden_layer_sizes`` to
@@ -328,14 +340,6 @@ class Autoencoder(nn.Module):
     def output_linear(self):
         """The decoder's final linear layer (a ``TiedLinear`` when tied)."""
         return [m for m in self.decoder if isinstance(m, (nn.Linear, TiedLinear))][-1]
-
-    def weights(self):
-        """Every ``Linear`` weight matrix (biases excluded)."""
-        return [m.weight for m in self.modules() if isinstance(m, nn.Linear)]
-
-    def n_weights(self):
-        """The number of entries of every weight matrix (biases excluded)."""
-        return sum(w.numel() for w in self.weights())
 
     def input_scale(self):
         """Per-feature divisor of the input standardisation (None without one)."""

@@ -5,9 +5,10 @@
 
 import copy
 
+import torch
 from sklearn.utils.validation import check_is_fitted
 
-from ._export import Reconstruction, Scores, export_onnx
+from ._export import Scores, export_onnx
 
 # The methods that export, and the name of each one's output.
 OUTPUT_NAMES = {
@@ -58,7 +59,10 @@ def to_onnx(estimator, method="transform"):
     Raises
     ------
     ValueError
-        If ``method`` is not one of the above or the estimator lacks it.
+        If ``method`` is not one of the above or the estimator lacks it, or
+        for the :class:`VariationalAutoencoder`'s ``score_samples`` (an
+        average over random codes; its ``transform``, ``inverse_transform``
+        and ``reconstruct`` export).
 
     Notes
     -----
@@ -83,11 +87,13 @@ def to_onnx(estimator, method="transform"):
     True
     """
     check_is_fitted(estimator)
-    if method not in OUTPUT_NAMES or not hasattr(estimator, method):
-        available = [m for m in OUTPUT_NAMES if hasattr(estimator, m)]
+    # The variational autoencoder's score_samples averages over random
+    # codes: it has no graph here.
+    exportable = [m for m in estimator._onnx_methods if hasattr(estimator, m)]
+    if method not in exportable:
         raise ValueError(
             f"Cannot export method={method!r} of {type(estimator).__name__}; "
-            f"choose one of {available}."
+            f"choose one of {exportable}."
         )
     # A CPU copy: exporting leaves the fitted network alone, wherever it is.
     module = copy.deepcopy(estimator._network.module).cpu().eval()
@@ -106,7 +112,7 @@ def _graph(module, method, offset):
     if method == "inverse_transform":
         return module.decoder
     if method == "reconstruct":
-        return Reconstruction(module)
+        return torch.nn.Sequential(module.encoder, module.decoder)
     return Scores(
         module,
         offset=0.0 if method == "score_samples" else offset,

@@ -2,8 +2,9 @@
 
 Single parameters are validated by scikit-learn's ``_validate_params`` from
 :data:`PARAMETER_CONSTRAINTS`; what depends on several parameters at once,
-or on the data, is checked by :func:`check_settings` at the start of every
-fit.
+or on the data, is checked at the start of every fit by :func:`check_settings`
+(every estimator) and :func:`check_reconstruction_settings` (those with a
+reconstruction loss).
 """
 
 # Authors: The skae developers
@@ -77,9 +78,6 @@ def check_settings(estimator, X, summary):
     summary : skae._data.ColumnSummary
         Column statistics of ``X``, computed only if a check needs them.
     """
-    overcomplete = estimator.sparsity is not None or estimator.contractive_weight > 0
-    check_code_width(estimator._code_width(), X.shape[1], overcomplete)
-    check_sparse_code(estimator, estimator._code_width())
     sizes = hidden_sizes(estimator.hidden_layer_sizes)
     if not all(
         isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in sizes
@@ -88,24 +86,36 @@ def check_settings(estimator, X, summary):
             "hidden_layer_sizes must hold positive integers (layer widths); "
             f"got {estimator.hidden_layer_sizes!r}."
         )
-    if estimator.loss == "bce" and estimator.output_activation != "sigmoid":
+    if estimator.early_stopping and X.shape[0] < 2:
+        raise ValueError(
+            "early_stopping=True needs at least 2 samples: one to train on "
+            f"and one to validate on; got {X.shape[0]}."
+        )
+
+
+def check_reconstruction_settings(estimator, X, summary):
+    """Raise for settings of the code and loss of a reconstruction objective.
+
+    The checks :func:`check_settings` makes do not cover the code width,
+    the sparsity rules or the loss and output; parameters as there.
+    """
+    overcomplete = estimator.sparsity is not None or estimator.contractive_weight > 0
+    check_code_width(estimator._code_width(), X.shape[1], overcomplete)
+    check_sparse_code(estimator, estimator._code_width())
+    loss, output_activation = estimator.loss, estimator.output_activation
+    if loss == "bce" and output_activation != "sigmoid":
         raise ValueError(
             "loss='bce' needs output_activation='sigmoid': the binary "
             "cross-entropy compares probabilities in (0, 1)."
         )
-    if estimator.output_activation == "sigmoid":
-        check_unit_range(summary, estimator.loss)
+    if output_activation == "sigmoid":
+        check_unit_range(summary, loss)
     if estimator.sparsity == "kl" and estimator.activation not in ("sigmoid", "tanh"):
         raise ValueError(
             "sparsity='kl' compares the mean code activation with "
             "sparsity_target, a rate in (0, 1), so it needs codes in a "
             "bounded range: use activation='sigmoid' or 'tanh' (got "
             f"activation={estimator.activation!r}), or sparsity='l1'."
-        )
-    if estimator.early_stopping and X.shape[0] < 2:
-        raise ValueError(
-            "early_stopping=True needs at least 2 samples: one to train on "
-            f"and one to validate on; got {X.shape[0]}."
         )
 
 

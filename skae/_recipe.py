@@ -20,6 +20,7 @@ import torch
 from ._modules import Autoencoder
 from ._objective import LOSSES, Objective
 from ._training import History
+from ._variational import VariationalNetwork
 
 SOLVERS = ("adam", "adamw", "sgd", "rmsprop")
 # Momentum of the 'sgd' solver (Nesterov), as MLPRegressor's defaults.
@@ -42,7 +43,10 @@ class NetworkRecipe:
     dropout : float
         Dropout rate of the hidden layers in training.
     code : str
-        Kind of the code layer, a key of ``skae._modules.CODE_LAYERS``.
+        Kind of the code layer, a key of ``skae._modules.CODE_LAYERS``, or
+        ``"gaussian"``: the variational kind, a
+        :class:`~skae._variational.VariationalNetwork` whose code layer is a
+        Gaussian posterior.
     code_options : tuple of (str, value) pairs
         Keyword arguments of that kind's builder.
     tied_weights : bool
@@ -50,6 +54,12 @@ class NetworkRecipe:
         encoder layer it mirrors.
     dtype : str
         Name of the torch dtype the network computes in, e.g. ``"float64"``.
+    likelihood : str or None
+        The variational kind's observation model, ``"gaussian"`` or
+        ``"bernoulli"``; None for the other kinds.
+    noise_variance : str or None
+        The Gaussian likelihood's noise variance, ``"isotropic"`` or
+        ``"per_feature"``; None otherwise.
     """
 
     n_features: int
@@ -62,6 +72,8 @@ class NetworkRecipe:
     code_options: tuple = ()
     tied_weights: bool = False
     dtype: str = "float32"
+    likelihood: str = None
+    noise_variance: str = None
 
     @property
     def torch_dtype(self):
@@ -109,6 +121,8 @@ class Network:
 def build_network(recipe, shift=None, scale=None):
     """An untrained :class:`~skae._modules.Autoencoder` made to ``recipe``.
 
+    A :class:`~skae._variational.VariationalNetwork` for ``code="gaussian"``.
+
     ``shift`` and ``scale`` (length ``n_features``) standardise the input
     inside the network (see :class:`~skae._modules.Autoencoder`); when None
     they are zeros and ones, to be overwritten by loading saved weights.
@@ -116,6 +130,19 @@ def build_network(recipe, shift=None, scale=None):
     if shift is None:
         shift = torch.zeros(recipe.n_features, dtype=torch.float64)
         scale = torch.ones(recipe.n_features, dtype=torch.float64)
+    if recipe.code == "gaussian":
+        return VariationalNetwork(
+            recipe.n_features,
+            recipe.n_components,
+            hidden_layer_sizes=recipe.hidden_layer_sizes,
+            activation=recipe.activation,
+            likelihood=recipe.likelihood,
+            noise_variance=recipe.noise_variance,
+            dropout=recipe.dropout,
+            shift=torch.as_tensor(shift),
+            scale=torch.as_tensor(scale),
+            dtype=recipe.torch_dtype,
+        )
     return Autoencoder(
         recipe.n_features,
         recipe.n_components,
@@ -136,23 +163,26 @@ def build_optimizer(solver, module, learning_rate, weight_decay=0.0):
     """A torch optimizer for ``module``; fused or foreach where torch has one.
 
     ``weight_decay`` is AdamW's decoupled decay and applies to weights only.
+    A module with a ``parameter_groups(learning_rate)`` method gives its own
+    parameter groups (e.g. a faster noise variance).
     """
     fast = _fast_kernel_flags(module)
+    groups = parameter_groups(module, learning_rate)
     if solver == "adam":
-        return torch.optim.Adam(module.parameters(), lr=learning_rate, **fast)
+        return torch.optim.Adam(groups, lr=learning_rate, **fast)
     if solver == "adamw":
-        groups = _decay_groups(module, weight_decay)
+        groups = _decay_groups(module, groups, weight_decay)
         return torch.optim.AdamW(groups, lr=learning_rate, **fast)
     if solver == "sgd":
         return torch.optim.SGD(
-            module.parameters(),
+            groups,
             lr=learning_rate,
             momentum=SGD_MOMENTUM,
             nesterov=True,
             **fast,
         )
     if solver == "rmsprop":
-        return torch.optim.RMSprop(module.parameters(), lr=learning_rate, foreach=True)
+        return torch.optim.RMSprop(groups, lr=learning_rate, foreach=True)
     raise ValueError(f"Unknown solver {solver!r}; expected one of {SOLVERS}.")
 
 
@@ -163,14 +193,24 @@ def _fast_kernel_flags(module):
     return {"fused": True} if device.type in ("cpu", "cuda") else {"foreach": True}
 
 
-def _decay_groups(module, weight_decay):
+def parameter_groups(module, learning_rate):
+    """The module's own parameter groups, or one group of all its parameters."""
+    own = getattr(module, "parameter_groups", None)
+    if own is None:
+        return [{"params": list(module.parameters())}]
+    return own(learning_rate)
+
+
+def _decay_groups(module, groups, weight_decay):
+    # Each group splits in two: its weights decay, its other parameters not.
     weights = {id(w) for w in module.weights()}
-    decay = [p for p in module.parameters() if id(p) in weights]
-    no_decay = [p for p in module.parameters() if id(p) not in weights]
-    return [
-        {"params": decay, "weight_decay": weight_decay},
-        {"params": no_decay, "weight_decay": 0.0},
-    ]
+    split = []
+    for group in groups:
+        decay = [p for p in group["params"] if id(p) in weights]
+        no_decay = [p for p in group["params"] if id(p) not in weights]
+        split.append({**group, "params": decay, "weight_decay": weight_decay})
+        split.append({**group, "params": no_decay, "weight_decay": 0.0})
+    return [group for group in split if group["params"]]
 
 
 def build_objective(loss, variance=1.0, terms=()):

@@ -156,25 +156,6 @@ class Run:
     schedules: tuple = ()
 
 
-@dataclass
-class LinearSchedule:
-    """A setting moved linearly from ``start`` to ``end`` over ``epochs`` epochs.
-
-    Called with the number of epochs done; calls ``set_value`` with the
-    setting for the next epoch (``end`` from epoch ``epochs`` on). For the
-    run's ``schedules``.
-    """
-
-    set_value: object
-    start: float
-    end: float
-    epochs: int
-
-    def __call__(self, epoch):
-        progress = min(epoch / self.epochs, 1.0)
-        self.set_value(self.start + (self.end - self.start) * progress)
-
-
 def train_step(run, x_in, target, weights=None):
     """One gradient step; returns the detached loss parts of the batch."""
     total, parts = run.objective(run.module, x_in, target, weights)

@@ -36,6 +36,9 @@ def _row_blocks(X):
 
 
 def _partial_fit(estimator, block, weights):
+    # Without weights, as a plain call: not every estimator takes them.
+    if weights is None:
+        return estimator.partial_fit(block)
     return estimator.partial_fit(block, sample_weight=weights)
 
 

@@ -28,6 +28,7 @@ from skae import (
     AutoencoderOutlierDetector,
     AutoencoderTransformer,
     DenoisingAutoencoder,
+    VariationalAutoencoder,
 )
 
 # Small budgets: the checks fit dozens of times on tiny data.
@@ -39,6 +40,7 @@ def estimators():
         AutoencoderTransformer(**FAST),
         DenoisingAutoencoder(**FAST),
         AutoencoderOutlierDetector(**FAST, n_rounds=2),
+        VariationalAutoencoder(**FAST),
     ]
 
 

@@ -37,9 +37,10 @@ def _in_memory(estimator, X, order, weights=None):
     """The partial_fit calls fit_blocks makes, on NumPy blocks."""
     for i in order:
         rows = slice(i * BLOCKS, (i + 1) * BLOCKS)
-        estimator.partial_fit(
-            X[rows], sample_weight=None if weights is None else weights[rows]
-        )
+        if weights is None:
+            estimator.partial_fit(X[rows])
+        else:
+            estimator.partial_fit(X[rows], sample_weight=weights[rows])
     return estimator
 
 
@@ -97,6 +98,11 @@ def test_apply_blocks_gives_each_method_its_own_shape(cls):
         result = apply_blocks(estimator, data, method)
         assert result.shape == expected.shape, method
         assert result.dtype == expected.dtype, method
+        if method == "score_samples" and hasattr(estimator, "sample"):
+            # The likelihood's matrix products run on blocks of another
+            # height, which may round differently in the last bit.
+            np.testing.assert_allclose(result.compute(), expected, rtol=1e-13)
+            continue
         np.testing.assert_array_equal(result.compute(), expected, err_msg=method)
     if hasattr(estimator, "deep_features"):
         hidden = apply_blocks(estimator, X_dask, "deep_features", layer=0)

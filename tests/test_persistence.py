@@ -72,6 +72,17 @@ CONFIGS = {
         ),
         X,
     ),
+    # The variational autoencoder's options (others drop the keys): a
+    # Bernoulli likelihood, schedules that write to the optimizer and the
+    # objective, a per-feature noise variance with its own parameter group.
+    "variational_options": (
+        dict(likelihood="bernoulli", learning_rate="cosine", kl_warmup=2),
+        X_UNIT,
+    ),
+    "per_feature_noise_adamw": (
+        dict(noise_variance="per_feature", solver="adamw", alpha=1e-3),
+        X,
+    ),
 }
 
 
@@ -221,7 +232,9 @@ def test_partial_fit_after_loading_continues_exactly(cls, solver):
     assert loaded.loss_curve_ == estimator.loss_curve_
 
 
-@pytest.mark.parametrize("config", ["default", "early_stopping_dropout"])
+@pytest.mark.parametrize(
+    "config", ["default", "early_stopping_dropout", "variational_options"]
+)
 @pytest.mark.parametrize("cls", ESTIMATORS, ids=class_id)
 def test_warm_start_after_loading_continues_exactly(cls, config):
     estimator, data = _fit(cls, config)

@@ -29,7 +29,8 @@ def test_recipe_is_frozen_and_round_trips_through_a_dict():
     with pytest.raises(dataclasses.FrozenInstanceError):
         RECIPE.n_components = 4
     plain = RECIPE.to_dict()
-    assert all(isinstance(v, (int, float, str, tuple)) for v in plain.values()), plain
+    builtins = (int, float, str, tuple, type(None))
+    assert all(isinstance(v, builtins) for v in plain.values()), plain
     # Serialisers may turn tuples into lists: the recipe comes back equal.
     plain["hidden_layer_sizes"] = list(plain["hidden_layer_sizes"])
     assert NetworkRecipe.from_dict(plain) == RECIPE

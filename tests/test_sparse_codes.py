@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from _reliability import class_id, public_estimator_classes
+from _reliability import accepting, class_id, public_estimator_classes
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
@@ -14,7 +14,7 @@ from sklearn.model_selection import GridSearchCV
 from skae import AutoencoderTransformer
 from skae._modules import LifetimeSparsity, TopK
 
-ESTIMATORS = public_estimator_classes()
+ESTIMATORS = accepting(public_estimator_classes(), "sparsity", "contractive_weight")
 FAST = dict(hidden_layer_sizes=(), max_iter=8, random_state=0, device="cpu")
 
 

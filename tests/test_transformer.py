@@ -237,6 +237,22 @@ def test_explained_variance_ratio_is_one_minus_sse_over_sst():
     assert not hasattr(ae, "explained_variance_ratio_")
 
 
+def test_explained_variance_ratio_reads_a_bounded_sample_of_many_rows(monkeypatch):
+    from skae import _base
+
+    X = load_digits().data[:300]
+    exact = AutoencoderTransformer(3, **SMALL).fit(X)
+    monkeypatch.setattr(_base, "_EXPLAINED_MAX_ROWS", 100)
+    sampled = AutoencoderTransformer(3, **SMALL).fit(X)
+    # The same network; its ratio on 100 of the rows, the same ones each fit.
+    np.testing.assert_array_equal(sampled.transform(X), exact.transform(X))
+    ratio = sampled.explained_variance_ratio_
+    assert ratio != exact.explained_variance_ratio_
+    assert ratio == pytest.approx(exact.explained_variance_ratio_, abs=0.05)
+    refit = AutoencoderTransformer(3, **SMALL).fit(X)
+    assert refit.explained_variance_ratio_ == ratio
+
+
 def test_explained_variance_ratio_of_constant_data():
     X = np.full((20, 3), 7.0)
     ae = AutoencoderTransformer(2, **SMALL).fit(X)
