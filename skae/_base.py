@@ -114,8 +114,9 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
       a new network rather than continuing one.
     - ``_corruption()``: how a training batch's input is made from the clean
       batch (the denoiser), or None.
-    - ``_fit_full(X)``: the work of ``fit`` after validation; one training
-      run by default (the outlier detector trains several rounds).
+    - ``_fit_full(X, sample_weight)``: the work of ``fit`` after
+      validation; one training run by default (the outlier detector trains
+      several rounds).
     - ``_warn_on_stop(reason, incremental)``: the warnings for how training
       stopped.
     """

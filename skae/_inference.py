@@ -92,7 +92,8 @@ class _InferenceMixin:
             input's feature names when ``set_output`` asks for one.
         """
         X_valid = self._validate_fitted(X)
-        out = self._apply(lambda b: self._network.module(b).reconstruction, X_valid)
+        encoder, decoder = self.encoder_, self.decoder_
+        out = self._apply(lambda b: decoder(encoder(b)), X_valid)
         return self._configured_output(out, X, self._input_feature_names)
 
     def deep_features(self, X, layer):

@@ -458,23 +458,6 @@ class VariationalAutoencoder(
             )
         return self._apply(self.decoder_, X)
 
-    def reconstruct(self, X):
-        """Reconstruct ``X``: ``inverse_transform(transform(X))`` in one pass.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data to reconstruct.
-
-        Returns
-        -------
-        X_reconstructed : ndarray of shape (n_samples, `n_features_in_`)
-            The decoder's means at the posterior means, in the dtype of
-            ``X``.
-        """
-        X = self._validate_fitted(X)
-        return self._apply(lambda b: self.decoder_(self.encoder_(b)), X)
-
     # No sample_weight: the codes are drawn at random per row, so a row of
     # weight 2 would see one draw where its two copies see two, and the
     # fits could not agree as scikit-learn's weight semantics require.
