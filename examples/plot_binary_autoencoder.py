@@ -4,13 +4,17 @@ A tiny binary autoencoder: 3-bit patterns
 =========================================
 
 The smallest autoencoder worth drawing: three binary inputs, a code layer of
-four leaky-ReLU units, and three sigmoid outputs (a 3-4-3 network), trained
+three leaky-ReLU units, and three sigmoid outputs (a 3-3-3 network), trained
 with binary cross-entropy by plain stochastic gradient descent, one pattern
 at a time. It learns to reproduce each of the eight 3-bit patterns.
 
-With four code units for three bits there is no real bottleneck: the point is
+With three code units for three bits there is no bottleneck: the point is
 to see the pieces of an autoencoder at their smallest, namely codes,
-reconstructions given as probabilities, and the loss curve.
+reconstructions given as probabilities, and the loss curve. (A code wider
+than the input, such as the 3-4-3 network of some tutorials, is refused
+unless a sparsity rule or the contractive penalty keeps it from copying its
+input; two codes cannot work, since three sigmoid outputs of a
+two-dimensional code cut the plane into at most seven regions, not eight.)
 """
 
 # Authors: The skae developers
@@ -30,7 +34,7 @@ X
 # The model
 # ---------
 # ``hidden_layer_sizes=()`` connects the inputs straight to the code layer, so
-# ``n_components=4`` makes the 3-4-3 network. ``output_activation='sigmoid'``
+# ``n_components=3`` makes the 3-3-3 network. ``output_activation='sigmoid'``
 # turns the outputs into probabilities of each bit being 1, which is what the
 # binary cross-entropy (``loss='bce'``) compares with the targets.
 # ``solver='sgd'`` with ``batch_size=1`` takes one gradient step per pattern
@@ -38,7 +42,7 @@ X
 from skae import AutoencoderTransformer
 
 ae = AutoencoderTransformer(
-    n_components=4,
+    n_components=3,
     hidden_layer_sizes=(),
     activation="leaky_relu",
     output_activation="sigmoid",
@@ -67,11 +71,11 @@ with np.printoptions(precision=3, suppress=True):
 print("all patterns recovered:", np.array_equal(probabilities > 0.5, X == 1))
 
 # %%
-# The three stages side by side: inputs, the four code units, and the
+# The three stages side by side: inputs, the three code units, and the
 # reconstructed probabilities.
 import matplotlib.pyplot as plt
 
-fig, axes = plt.subplots(1, 3, figsize=(7, 3.5), width_ratios=[3, 4, 3])
+fig, axes = plt.subplots(1, 3, figsize=(7, 3.5), width_ratios=[3, 3, 3])
 panels = [("input", X), ("codes", codes), ("reconstruction", probabilities)]
 for ax, (title, values) in zip(axes, panels, strict=True):
     image = ax.imshow(values, cmap="viridis", aspect="auto")
