@@ -77,6 +77,14 @@ class _InferenceMixin:
             )
         return _check_finite_output(out, X)
 
+    def _reconstruction(self, batch):
+        """The reconstruction of a tensor batch: the decoder applied to its codes.
+
+        Deterministic for every network (the variational one decodes its
+        posterior means).
+        """
+        return self.decoder_(self.encoder_(batch))
+
     def reconstruct(self, X):
         """Reconstruct ``X``: ``inverse_transform(transform(X))`` in one pass.
 
@@ -92,8 +100,7 @@ class _InferenceMixin:
             input's feature names when ``set_output`` asks for one.
         """
         X_valid = self._validate_fitted(X)
-        encoder, decoder = self.encoder_, self.decoder_
-        out = self._apply(lambda b: decoder(encoder(b)), X_valid)
+        out = self._apply(self._reconstruction, X_valid)
         return self._configured_output(out, X, self._input_feature_names)
 
     def deep_features(self, X, layer):
@@ -183,10 +190,9 @@ class _InferenceMixin:
 
         Reduced batch by batch, so row means need memory for one batch only.
         """
-        encoder, decoder = self.encoder_, self.decoder_
 
         def squared_error(batch):
-            error = (decoder(encoder(batch)).double() - batch.double()).square()
+            error = (self._reconstruction(batch).double() - batch.double()).square()
             return error if per_feature else error.mean(dim=1)
 
         return self._apply(squared_error, X, out_dtype=np.float64)

@@ -199,6 +199,32 @@ def test_posterior_collapse_is_visible():
     assert np.all(vae.code_variance_[vae.active_components_] > 0.5)
 
 
+def test_a_code_wider_than_the_input_is_allowed_and_collapses():
+    # Unlike the reconstruction models, which refuse a code wider than the
+    # input, the KL term switches the surplus units off.
+    X = linear_gaussian(1000, seed=2)
+    vae = VariationalAutoencoder(12, hidden_layer_sizes=(32,), random_state=0).fit(X)
+    assert vae.transform(X).shape == (1000, 12)
+    assert vae.active_components_.sum() <= X.shape[1]
+    assert np.isfinite(vae.score(X))
+
+
+def test_reconstruct_follows_set_output(linear_data):
+    pd = pytest.importorskip("pandas")
+    columns = [f"f{i}" for i in range(8)]
+    X = pd.DataFrame(linear_data[1][:20], columns=columns)
+    vae = VariationalAutoencoder(**SMALL).fit(
+        pd.DataFrame(linear_data[0], columns=columns)
+    )
+    vae.set_output(transform="pandas")
+    reconstruction = vae.reconstruct(X)
+    assert isinstance(reconstruction, pd.DataFrame)
+    assert list(reconstruction.columns) == list(X.columns)
+    np.testing.assert_array_equal(
+        reconstruction.to_numpy(), vae.inverse_transform(vae.transform(X).to_numpy())
+    )
+
+
 # ----------------------------------------------------------------------
 # The Bernoulli likelihood
 
