@@ -53,7 +53,7 @@ from ._recipe import (
 )
 from ._schedules import LinearSchedule
 from ._sklearn_compat import _check_sample_weight, _fit_context
-from ._threads import threads_for
+from ._threads import numpy_workers, threads_for
 from ._training import LoopSettings, Run, StopReason, Validation, fit_loop
 
 # MLPRegressor's batch_size='auto' rule: min(200, n_samples).
@@ -336,7 +336,9 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
                     sample_weight = sample_weight[rows]
             errors = self._squared_errors(X, per_feature=False)
         error = float(np.average(errors, weights=sample_weight))
-        variance = ColumnSummary(X, weights=sample_weight).mean_variance
+        variance = ColumnSummary(
+            X, weights=sample_weight, n_workers=numpy_workers(self.n_threads)
+        ).mean_variance
         if not 0 < variance < math.inf:
             return 1.0 if error == 0 else 0.0
         return 1.0 - error / variance
@@ -352,7 +354,12 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         sample_weight = _unless_uniform(sample_weight)
         fresh = not hasattr(self, "_network") or not (incremental or self.warm_start)
         # Read by the hooks in this order (ranges first): one pass over X.
-        summary = ColumnSummary(X, moments=fresh, weights=sample_weight)
+        summary = ColumnSummary(
+            X,
+            moments=fresh,
+            weights=sample_weight,
+            n_workers=numpy_workers(self.n_threads),
+        )
         self._check_settings(X, summary)
         device = resolve_device(self.device)
         if not fresh:

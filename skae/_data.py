@@ -352,10 +352,11 @@ class ColumnSummary:
     positive weight only: a row of weight 0 is as good as absent.
     """
 
-    def __init__(self, X, moments=True, weights=None):
+    def __init__(self, X, moments=True, weights=None, n_workers=1):
         self._X = X
         self._weights = weights
         self._moments_wanted = moments
+        self._n_workers = n_workers
         self._stats = {}
 
     def _compute(self, moments, ranges):
@@ -363,31 +364,41 @@ class ColumnSummary:
         n, mean, m2 = 0, np.zeros(X.shape[1]), np.zeros(X.shape[1])
         low = np.full(X.shape[1], np.inf)
         high = np.full(X.shape[1], -np.inf)
-        # Overflow yields inf, which callers check for and report; a NumPy
-        # warning on top would only be noise.
-        with np.errstate(over="ignore", invalid="ignore"):
-            for rows, weights in self._chunks():
-                if moments:
-                    n, mean, m2 = _merge_chunk(rows, n, mean, m2, weights)
-                if ranges:
-                    np.minimum(low, rows.min(axis=0), out=low)
-                    np.maximum(high, rows.max(axis=0), out=high)
+        for k, chunk_mean, chunk_m2, chunk_low, chunk_high in self._chunk_stats(
+            moments, ranges
+        ):
+            if k == 0:
+                continue
             if moments:
+                n, mean, m2 = _merge_moments(n, mean, m2, k, chunk_mean, chunk_m2)
+            if ranges:
+                np.minimum(low, chunk_low, out=low)
+                np.maximum(high, chunk_high, out=high)
+        if moments:
+            with np.errstate(over="ignore", invalid="ignore"):
                 self._stats.update(mean=mean, variance=m2 / n)
         if ranges:
             self._stats.update(min=low, max=high)
 
-    def _chunks(self):
-        """``(rows, weights)`` of each chunk of rows, rows of weight 0 left out."""
-        X, weights = self._X, self._weights
-        for chunk in _row_slices(X.shape[0], _stats_rows(X.shape[1])):
-            rows = dense_rows(X, chunk)
-            if weights is None:
-                yield rows, None
-                continue
-            kept = weights[chunk] > 0
-            if kept.any():
-                yield rows[kept], weights[chunk][kept]
+    def _chunk_stats(self, moments, ranges):
+        """Each chunk's statistics, in row order, from ``n_workers`` threads.
+
+        Chunks are reduced independently and merged in order, so the result
+        is the same, bit for bit, for any number of workers.
+        """
+        X = self._X
+        chunks = list(_row_slices(X.shape[0], _stats_rows(X.shape[1])))
+
+        def reduce(chunk):
+            weights = None if self._weights is None else self._weights[chunk]
+            return _reduce_chunk(dense_rows(X, chunk), weights, moments, ranges)
+
+        workers = max(1, min(self._n_workers, len(chunks)))
+        if workers == 1:
+            yield from map(reduce, chunks)
+            return
+        with ThreadPoolExecutor(workers) as pool:
+            yield from pool.map(reduce, chunks)
 
     def _get(self, name):
         if name not in self._stats:
@@ -425,27 +436,48 @@ class ColumnSummary:
         return self._get("max")
 
 
-def _merge_chunk(rows, n, mean, m2, weights=None):
-    """Running mean and squared deviations, updated with a chunk of rows.
+def _reduce_chunk(rows, weights, moments, ranges):
+    """``(k, mean, m2, min, max)`` of a chunk of rows (None where not wanted).
 
-    ``n`` is the number (or, with ``weights``, the total weight) of the rows
-    merged so far.
+    ``k`` is the number (or, with ``weights``, the total weight) of its rows;
+    rows of weight 0 are left out, and a chunk left empty gives ``k = 0``.
     """
+    if weights is not None:
+        kept = weights > 0
+        rows, weights = rows[kept], weights[kept]
+    if rows.shape[0] == 0:
+        return 0, None, None, None, None
+    # Overflow yields inf, which callers check for and report; a NumPy
+    # warning on top would only be noise.
+    with np.errstate(over="ignore", invalid="ignore"):
+        k, mean, m2 = _chunk_moments(rows, weights) if moments else (None,) * 3
+        if ranges:
+            return k, mean, m2, rows.min(axis=0), rows.max(axis=0)
+    return k, mean, m2, None, None
+
+
+def _chunk_moments(rows, weights=None):
+    """A chunk's row count (or total weight), mean and squared deviations."""
     rows = np.asarray(rows)
     if weights is None:
         # Both reductions read the caller's dtype and accumulate in float64:
         # no separate float64 copy of the chunk (half the memory traffic).
-        k, chunk_mean = rows.shape[0], rows.mean(axis=0, dtype=np.float64)
-        centred = np.subtract(rows, chunk_mean, dtype=np.float64)
-        chunk_m2 = np.einsum("ij,ij->j", centred, centred)
-    else:
-        k = weights.sum()
-        chunk_mean = weights @ rows.astype(np.float64, copy=False) / k
-        centred = np.subtract(rows, chunk_mean, dtype=np.float64)
-        chunk_m2 = np.einsum("i,ij,ij->j", weights, centred, centred)
-    delta, total = chunk_mean - mean, n + k
-    mean = mean + delta * (k / total)
-    m2 = m2 + chunk_m2 + delta**2 * (n * k / total)
+        k, mean = rows.shape[0], rows.mean(axis=0, dtype=np.float64)
+        centred = np.subtract(rows, mean, dtype=np.float64)
+        return k, mean, np.einsum("ij,ij->j", centred, centred)
+    k = weights.sum()
+    mean = weights @ rows.astype(np.float64, copy=False) / k
+    centred = np.subtract(rows, mean, dtype=np.float64)
+    return k, mean, np.einsum("i,ij,ij->j", weights, centred, centred)
+
+
+def _merge_moments(n, mean, m2, k, chunk_mean, chunk_m2):
+    """Running mean and squared deviations of ``n`` rows, merged with a chunk's
+    (Chan et al.)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        delta, total = chunk_mean - mean, n + k
+        mean = mean + delta * (k / total)
+        m2 = m2 + chunk_m2 + delta**2 * (n * k / total)
     return total, mean, m2
 
 

@@ -192,7 +192,9 @@ class _InferenceMixin:
         """
 
         def squared_error(batch):
-            error = (self._reconstruction(batch).double() - batch.double()).square()
+            # In place, in one float64 buffer: the float32 batch is promoted
+            # exactly, so the result is that of (rec - batch) in float64.
+            error = self._reconstruction(batch).double().sub_(batch).square_()
             return error if per_feature else error.mean(dim=1)
 
         return self._apply(squared_error, X, out_dtype=np.float64)

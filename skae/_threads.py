@@ -71,6 +71,17 @@ def auto_threads(work):
     return max(1, min(torch.get_num_threads(), usable_cores()))
 
 
+def numpy_workers(n_threads):
+    """Worker threads for coarse NumPy work (chunks of milliseconds each).
+
+    Such work waits at no per-operation barrier, so ``'auto'`` takes torch's
+    thread count, at most one per usable core, whatever the work's size.
+    """
+    if n_threads == "auto":
+        return max(1, min(torch.get_num_threads(), usable_cores()))
+    return n_threads
+
+
 def threads_for(n_threads, work):
     """The context manager that runs steps of ``work`` multiply-adds.
 

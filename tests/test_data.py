@@ -41,11 +41,26 @@ def test_column_summary_reads_chunks_of_sparse_and_dense_data(pixels, count_read
         assert len(count_reads) == -(-pixels.shape[0] // 10)
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+def test_column_summary_is_the_same_bit_for_bit_with_worker_threads(
+    pixels, weighted, count_reads
+):
+    # Many 10-row chunks, and uneven magnitudes that make the merge order
+    # matter.
+    rng = np.random.default_rng(0)
+    X = (pixels * rng.lognormal(0, 3, pixels.shape[1])).astype(np.float32)
+    weights = rng.integers(0, 3, X.shape[0]).astype(float) if weighted else None
+    one = _data.ColumnSummary(X, weights=weights)
+    two = _data.ColumnSummary(X, weights=weights, n_workers=3)
+    for name in ("min", "max", "mean", "variance"):
+        np.testing.assert_array_equal(getattr(two, name), getattr(one, name))
+
+
 def test_column_summary_computes_only_what_is_read(pixels, count_reads, monkeypatch):
     merged = []
-    real_merge = _data._merge_chunk
+    real_merge = _data._merge_moments
     monkeypatch.setattr(
-        _data, "_merge_chunk", lambda *a: merged.append(1) or real_merge(*a)
+        _data, "_merge_moments", lambda *a: merged.append(1) or real_merge(*a)
     )
     # Moments read first: no ranges computed, so reading one is a new pass.
     summary = _data.ColumnSummary(pixels)

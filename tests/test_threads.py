@@ -23,7 +23,7 @@ from _reliability import (
     public_estimator_classes,
 )
 
-from skae import _base, _inference, _threads
+from skae import AutoencoderTransformer, _base, _data, _inference, _threads
 
 ESTIMATORS = public_estimator_classes()
 N_THREADS = 4
@@ -170,3 +170,23 @@ def test_threads_are_restored_when_a_fit_fails(monkeypatch, two_torch_threads):
     with pytest.raises(KeyError, match="inside the loop"):
         call(make_estimator(ESTIMATORS[0], n_threads=1), "fit", INPUTS[0])
     assert torch.get_num_threads() == 2
+
+
+def test_numpy_workers_follow_n_threads():
+    assert _threads.numpy_workers(3) == 3
+    with _threads.fixed_threads(1):
+        assert _threads.numpy_workers("auto") == 1
+    assert 1 <= _threads.numpy_workers("auto") <= _threads.usable_cores()
+
+
+def test_one_thread_fit_reads_its_column_statistics_without_a_pool(digits, monkeypatch):
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a thread pool was started")
+
+    monkeypatch.setattr(_data, "ThreadPoolExecutor", no_pool)
+    monkeypatch.setattr(_data, "_STATS_CHUNK_ELEMENTS", 64 * 100)
+    AutoencoderTransformer(2, max_iter=1, n_threads=1, random_state=0).fit(digits[0])
+    with pytest.raises(AssertionError, match="thread pool"):
+        AutoencoderTransformer(2, max_iter=1, n_threads=2, random_state=0).fit(
+            digits[0]
+        )
