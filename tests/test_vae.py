@@ -106,8 +106,13 @@ def test_score_is_reproducible_and_per_row(linear_data, linear_vae):
     X_test = linear_data[1]
     scores = linear_vae.score_samples(X_test)
     np.testing.assert_array_equal(linear_vae.score_samples(X_test), scores)
-    np.testing.assert_array_equal(linear_vae.score_samples(X_test[::-1]), scores[::-1])
-    np.testing.assert_array_equal(linear_vae.score_samples(X_test[:3]), scores[:3])
+    # Per row: the same whatever the batch, up to the last bit that matrix
+    # products on batches of another make-up may round differently.
+    reversed_scores = linear_vae.score_samples(X_test[::-1])
+    np.testing.assert_allclose(reversed_scores, scores[::-1], rtol=1e-13)
+    np.testing.assert_allclose(
+        linear_vae.score_samples(X_test[:3]), scores[:3], rtol=1e-13
+    )
     assert linear_vae.score(X_test) == pytest.approx(scores.mean())
 
 
