@@ -60,10 +60,11 @@ from ._training import LoopSettings, Run, StopReason, Validation, fit_loop
 _AUTO_BATCH_SIZE = 200
 # Seed streams derived from one draw of random_state, so that weight
 # initialisation, shuffling/dropout/noise, the validation split, the
-# validation rows' corruption, the outlier detector's row subsamples, the
-# block order of streamed data, the variational autoencoder's scoring
-# draws and the rows explained_variance_ratio_ reads are independent of each
-# other. Every stream is registered here.
+# validation rows' corruption, the outlier detector's row subsamples and
+# calibration rows, the block order of streamed data, the variational
+# autoencoder's scoring draws and the rows explained_variance_ratio_ reads
+# are independent of each other. Every stream is registered here; a new one
+# takes the next number, so that existing streams (and fits) stay the same.
 (
     _INIT_STREAM,
     _TRAIN_STREAM,
@@ -73,7 +74,8 @@ _AUTO_BATCH_SIZE = 200
     _BLOCK_STREAM,
     _SCORE_STREAM,
     _EXPLAINED_ROWS_STREAM,
-) = range(8)
+    _CALIBRATION_STREAM,
+) = range(9)
 # explained_variance_ratio_ reads at most this many training rows: a pass
 # over all of them would cost a third of an epoch per fit (as
 # HistGradientBoosting scores at most 10,000 training rows).

@@ -3,16 +3,29 @@
 # Authors: The skae developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import OutlierMixin
+from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import _SUBSAMPLE_STREAM, _BaseAutoencoder, _derived_seed
+from ._base import (
+    _CALIBRATION_STREAM,
+    _SUBSAMPLE_STREAM,
+    _BaseAutoencoder,
+    _derived_seed,
+)
 from ._docstrings import fill_doc
-from ._sklearn_compat import Interval, RealNotInt, StrOptions, _fit_context
+from ._sklearn_compat import (
+    Interval,
+    RealNotInt,
+    StrOptions,
+    _check_sample_weight,
+    _fit_context,
+)
 from ._training import StopReason
 
 # contamination='auto' is Tukey's (inner) fence on the training errors: the
@@ -84,6 +97,8 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         reconstruction error exceeds the third quartile of the training
         errors by more than 1.5 interquartile ranges. Change the threshold
         after fitting, without retraining, with :meth:`set_contamination`.
+        Ignored for the threshold while ``false_alarm_rate`` is set and
+        calibration scores exist.
 
     n_rounds : int, default=4
         Number of training rounds. The first trains on every row; each later
@@ -106,6 +121,27 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         fraction of the training rows. Every row is still scored, so on
         large tables training costs a fixed amount and the rest grows with
         the number of rows only through inference.
+
+    calibration_fraction : float in [0, 1), default=0.0
+        Fraction of the rows that :meth:`fit` holds out of training (at
+        least one, drawn at random with ``random_state``, among the rows of
+        positive weight) and scores as ``calibration_scores_``: the
+        reference that :meth:`pvalues` and ``false_alarm_rate`` compare new
+        rows with. No round trains on them, and ``training_scores_`` and the
+        ``contamination`` threshold come from the other rows. ``0`` holds
+        out nothing. With ``warm_start=True``, keep an int ``random_state``
+        so that every fit holds out the same rows, none of which an earlier
+        fit trained on.
+
+    false_alarm_rate : float in (0, 1) or None, default=None
+        The fraction of inliers that may be flagged. When set, ``offset_``
+        is the split-conformal threshold of the calibration scores: a row is
+        flagged exactly when its :meth:`pvalues` is at most
+        ``false_alarm_rate``, so a fresh inlier is flagged with probability
+        at most ``false_alarm_rate`` (see Notes), and ``contamination`` no
+        longer sets the threshold. Needs ``calibration_fraction > 0`` at
+        :meth:`fit`; or fit without it, call :meth:`calibrate` on rows known
+        to be inliers and then :meth:`set_false_alarm_rate`.
 
     {n_components}
 
@@ -131,7 +167,15 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         :meth:`score_samples` of the training rows under the final network
         (of the latest chunk after :meth:`partial_fit`), kept so that
         :meth:`set_contamination` can move the threshold without
-        retraining.
+        retraining. With ``calibration_fraction > 0``, of the rows that were
+        not held out only, in order: shape (n_samples - n_calibration,).
+
+    calibration_scores_ : ndarray of shape (n_calibration,)
+        :meth:`score_samples` of the calibration rows, sorted ascending: of
+        the rows :meth:`fit` held out (``calibration_fraction``) or of the
+        rows last passed to :meth:`calibrate` (rows of weight 0 left out).
+        Absent when there are none; :meth:`partial_fit` removes them, as
+        they describe the network before it.
 
     {fitted_attributes}
 
@@ -163,6 +207,20 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
     default fit on 500,000 rows of 20 features takes well under a minute on
     one CPU core, most of it the four rounds of 50 epochs on 20,000 rows.
 
+    ``false_alarm_rate`` is a split-conformal guarantee: if the calibration
+    rows and a new inlier are exchangeable (drawn alike, and none trained
+    on), the probability that the new inlier is flagged is at most
+    ``false_alarm_rate``, whatever the network. The probability is over the
+    calibration rows and the new row together: on one given calibration set
+    the realised rate varies around ``false_alarm_rate`` with a spread of
+    about ``sqrt(a * (1 - a) / n)`` for ``a = false_alarm_rate`` and ``n``
+    calibration rows, so hold out a few hundred rows for a precise rate.
+    ``n`` also bounds the smallest useful rate: p-values are at least
+    ``1 / (n + 1)``, and a smaller ``false_alarm_rate`` flags nothing (with
+    a warning). When the training data hold outliers, so do the rows held
+    out of them, which only makes the threshold conservative: fewer inliers
+    are flagged than ``false_alarm_rate``.
+
     Examples
     --------
     >>> import numpy as np
@@ -181,6 +239,22 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
     >>> _ = detector[-1].set_contamination(0.05)  # a new threshold, no retraining
     >>> int((detector.predict(X) == -1).sum())
     10
+
+    Holding out a quarter of clean training rows to flag at most 5% of new
+    inliers, with p-values that say how unusual each new row is:
+
+    >>> plane = rng.normal(size=(2, 6))
+    >>> inliers = rng.normal(size=(400, 2)) @ plane
+    >>> detector = AutoencoderOutlierDetector(
+    ...     calibration_fraction=0.25, false_alarm_rate=0.05, max_iter=20,
+    ...     random_state=0,
+    ... ).fit(inliers)
+    >>> on_plane = rng.normal(size=(2, 2)) @ plane
+    >>> new = np.vstack([on_plane, rng.normal(scale=3, size=(2, 6))])
+    >>> detector.pvalues(new).round(3)  # at least 1 / 101: 100 calibration rows
+    array([0.297, 0.703, 0.01 , 0.01 ])
+    >>> detector.predict(new)
+    array([ 1,  1, -1, -1])
     """
 
     _parameter_constraints: dict = {
@@ -193,6 +267,8 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
             Interval(Integral, 2, None, closed="left"),
             Interval(RealNotInt, 0, 1, closed="right"),
         ],
+        "calibration_fraction": [Interval(Real, 0, 1, closed="left")],
+        "false_alarm_rate": [None, Interval(Real, 0, 1, closed="neither")],
     }
 
     def __init__(
@@ -202,6 +278,8 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         n_rounds=4,
         trim_fraction=0.3,
         max_samples="auto",
+        calibration_fraction=0.0,
+        false_alarm_rate=None,
         n_components=2,
         hidden_layer_sizes=(64,),
         activation="tanh",
@@ -271,6 +349,8 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         self.n_rounds = n_rounds
         self.trim_fraction = trim_fraction
         self.max_samples = max_samples
+        self.calibration_fraction = calibration_fraction
+        self.false_alarm_rate = false_alarm_rate
 
     # ------------------------------------------------------------------
     # Fitting
@@ -293,7 +373,10 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
             round leaves out (``trim_fraction`` of the total weight, the
             worst reconstructed first) and the threshold: ``offset_`` is a
             weighted percentile of the training scores, the percentile of
-            the rows repeated as their weights say.
+            the rows repeated as their weights say. Calibration rows are
+            drawn among the rows of positive weight, and their weights
+            count in :meth:`pvalues` (weights equal for every row are the
+            unweighted fit, as for training).
 
         Returns
         -------
@@ -304,11 +387,15 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
 
     def _fit_full(self, X, sample_weight=None):
         """Train the rounds on validated ``X``, then set the threshold."""
-        rng = self._subsample_rng()
-        rows, weights = np.arange(X.shape[0]), None
+        # One draw for both streams: the subsamples of a fit without
+        # calibration rows stay those of skae versions before them.
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        train, calibration = self._hold_out(X.shape[0], sample_weight, seed)
+        rows, weights = np.arange(X.shape[0]) if train is None else train, None
         if sample_weight is not None:
-            rows = np.flatnonzero(sample_weight)
+            rows = rows[sample_weight[rows] > 0]
             weights = sample_weight[rows]
+        rng = np.random.default_rng(_derived_seed(seed, _SUBSAMPLE_STREAM))
         self.max_samples_ = self._max_samples(rows.size)
         for round_ in range(self.n_rounds):
             rows, weights = self._subsample(rows, weights, rng)
@@ -322,13 +409,44 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
             errors = self._squared_errors(X, per_feature=False)
             if reason in _STOP_ROUNDS:
                 break
-            rows, weights = self._best_reconstructed(errors, sample_weight)
-        self._set_training_scores(-errors, sample_weight)
+            rows, weights = self._best_reconstructed(errors, sample_weight, train)
+        self._set_fitted_scores(-errors, sample_weight, train, calibration)
         return errors
 
-    def _subsample_rng(self):
-        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        return np.random.default_rng(_derived_seed(seed, _SUBSAMPLE_STREAM))
+    def _hold_out(self, n_samples, sample_weight, seed):
+        """The training and the calibration rows, in order, or ``(None, None)``.
+
+        ``(None, None)`` when ``calibration_fraction`` is 0: every row
+        trains. Calibration rows are drawn among the rows of positive weight
+        (a row of weight 0 is absent, so cannot vouch for the threshold);
+        the training rows are all the others.
+        """
+        if self.calibration_fraction == 0:
+            if self.false_alarm_rate is not None:
+                raise ValueError(
+                    f"false_alarm_rate={self.false_alarm_rate!r} needs calibration "
+                    "scores, from rows held out of training: set "
+                    "calibration_fraction (e.g. 0.2), or fit without "
+                    "false_alarm_rate, then call calibrate(X_inliers) and "
+                    "set_false_alarm_rate(false_alarm_rate)."
+                )
+            return None, None
+        candidates = np.arange(n_samples)
+        if sample_weight is not None:
+            candidates = np.flatnonzero(sample_weight)
+        n_calibration = max(1, int(round(self.calibration_fraction * candidates.size)))
+        if candidates.size - n_calibration < 2:
+            raise ValueError(
+                f"calibration_fraction={self.calibration_fraction!r} holds out "
+                f"{n_calibration} of the {candidates.size} rows (of positive "
+                f"weight), leaving {candidates.size - n_calibration} to train on; "
+                "training needs at least 2. Lower calibration_fraction or pass "
+                "more rows."
+            )
+        rng = np.random.default_rng(_derived_seed(seed, _CALIBRATION_STREAM))
+        calibration = np.sort(rng.choice(candidates, n_calibration, replace=False))
+        train = np.setdiff1d(np.arange(n_samples), calibration, assume_unique=True)
+        return train, calibration
 
     def _max_samples(self, n_samples):
         """The number of rows a round trains on at most (``max_samples_``)."""
@@ -346,13 +464,18 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         chosen = np.sort(rng.choice(rows.size, size=self.max_samples_, replace=False))
         return rows[chosen], None if weights is None else weights[chosen]
 
-    def _best_reconstructed(self, errors, sample_weight=None):
+    def _best_reconstructed(self, errors, sample_weight=None, among=None):
         """The rows the next round trains on, in order, and their weights.
 
         Unweighted, the ``trim_fraction`` of the rows with the largest
         errors are left out (the weights are None). Weighted, that fraction
-        of the total weight is: see :func:`_trim_by_weight`.
+        of the total weight is: see :func:`_trim_by_weight`. The rows are
+        chosen from ``among`` (sorted row indices; every row when None).
         """
+        if among is not None:
+            weights = None if sample_weight is None else sample_weight[among]
+            rows, kept = self._best_reconstructed(errors[among], weights)
+            return among[rows], kept
         if sample_weight is not None:
             return _trim_by_weight(errors, sample_weight, self.trim_fraction)
         n = errors.shape[0]
@@ -365,8 +488,12 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         """Train for one epoch on ``X`` and reset the threshold from it.
 
         Each call trains the network for one epoch on the chunk (a single
-        round: no rows are left out), then scores the chunk and sets
-        ``training_scores_`` and ``offset_`` from those scores.
+        round: no rows are left out, and ``calibration_fraction`` holds none
+        out), then scores the chunk and sets ``training_scores_`` and
+        ``offset_`` from those scores. As the network changes,
+        ``calibration_scores_`` no longer describe it and are removed (with a
+        warning when ``false_alarm_rate`` is set): ``offset_`` follows
+        ``contamination`` until :meth:`calibrate` is called again.
 
         Parameters
         ----------
@@ -385,9 +512,25 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
             The updated detector.
         """
         super().partial_fit(X, sample_weight=sample_weight)
+        self._drop_stale_calibration()
         weights = self._check_sample_weight(sample_weight, X, min_rows=1)
         self._set_training_scores(self.score_samples(X), weights)
         return self
+
+    def _drop_stale_calibration(self):
+        # Calibration scores were measured with the network before this
+        # call: a threshold from them would promise a rate it cannot keep.
+        stale = hasattr(self, "calibration_scores_")
+        self._forget_calibration()
+        if stale and self.false_alarm_rate is not None:
+            warnings.warn(
+                "partial_fit changed the network, so the calibration scores no "
+                "longer apply and were dropped: offset_ follows contamination "
+                "until calibrate(X_inliers) is called again.",
+                UserWarning,
+                # The caller of partial_fit, past _fit_context's wrapper.
+                stacklevel=4,
+            )
 
     def _warn_on_stop(self, reason, incremental):
         # Each round's epoch budget is a deliberate limit (a network trained
@@ -399,11 +542,81 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
     # ------------------------------------------------------------------
     # The threshold
 
+    def _set_fitted_scores(self, scores, sample_weight, train, calibration):
+        """Split the scores of every row of a fit into training and
+        calibration scores (``calibration`` None: none held out), then set
+        the threshold."""
+        if calibration is None:
+            self._forget_calibration()
+            self._set_training_scores(scores, sample_weight)
+            return
+        weights = None if sample_weight is None else sample_weight[calibration]
+        self._set_calibration_scores(scores[calibration], weights)
+        weights = None if sample_weight is None else sample_weight[train]
+        self._set_training_scores(scores[train], weights)
+
     def _set_training_scores(self, scores, weights=None):
         self.training_scores_ = scores
         # Kept for set_contamination, which must weigh the scores alike.
         self._score_weights = weights
-        self.offset_ = self._offset(scores, weights)
+        self.offset_ = self._threshold()
+
+    def _set_calibration_scores(self, scores, weights=None):
+        if weights is not None:
+            scores, weights = scores[weights > 0], weights[weights > 0]
+        order = np.argsort(scores, kind="stable")
+        self.calibration_scores_ = scores[order]
+        self._calibration_weights = None if weights is None else weights[order]
+
+    def _forget_calibration(self):
+        self.__dict__.pop("calibration_scores_", None)
+        self.__dict__.pop("_calibration_weights", None)
+
+    def _threshold(self):
+        """``offset_`` for the current parameters and stored scores."""
+        if self.false_alarm_rate is not None and hasattr(self, "calibration_scores_"):
+            return self._conformal_offset()
+        weights = getattr(self, "_score_weights", None)
+        return self._offset(self.training_scores_, weights)
+
+    def _conformal_offset(self):
+        """The lowest score whose p-value exceeds ``false_alarm_rate``.
+
+        Read off the same p-values :meth:`pvalues` returns, so that a row is
+        flagged exactly when its p-value is at most ``false_alarm_rate``.
+        """
+        values, pvalues = _pvalue_steps(
+            self.calibration_scores_, self._calibration_weights
+        )
+        # p-values increase with the score and the last is 1: the first
+        # n_flagged steps (none, or up to the score values[n_flagged - 1]) are
+        # flagged.
+        n_flagged = int(np.searchsorted(pvalues, self.false_alarm_rate, side="right"))
+        if n_flagged == 0:
+            self._warn_nothing_flagged(pvalues[0])
+            return -np.inf
+        return float(values[n_flagged - 1])
+
+    def _warn_nothing_flagged(self, smallest):
+        weights = self._calibration_weights
+        n = self.calibration_scores_.size if weights is None else weights.sum()
+        warnings.warn(
+            f"false_alarm_rate={self.false_alarm_rate:g} is below {smallest:.3g} "
+            f"= 1 / (n + 1), the smallest p-value that n = {n:g} calibration "
+            "rows can give, so no row will be flagged. Calibrate on more rows "
+            "or raise false_alarm_rate.",
+            UserWarning,
+            # The caller of set_false_alarm_rate or calibrate.
+            stacklevel=5,
+        )
+
+    def _check_calibrated(self):
+        if not hasattr(self, "calibration_scores_"):
+            raise NotFittedError(
+                f"This {type(self).__name__} has no calibration scores: set "
+                "calibration_fraction (e.g. 0.2) before fit, or call "
+                "calibrate(X_inliers) with rows known to be inliers."
+            )
 
     def _offset(self, scores, weights=None):
         if self.contamination != "auto":
@@ -418,7 +631,11 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         Training does not depend on ``contamination``, so this sets the
         ``offset_`` that fitting with the new value would give (exactly so
         with an int ``random_state``, which makes fits repeatable), at the
-        cost of one percentile over the stored ``training_scores_``.
+        cost of one percentile over the stored ``training_scores_``. While
+        ``false_alarm_rate`` is set and calibration scores exist, the
+        threshold stays the conformal one: this only changes
+        ``contamination``, which takes over once
+        ``set_false_alarm_rate(None)`` is called.
 
         Parameters
         ----------
@@ -438,12 +655,123 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         except (TypeError, ValueError):
             self.contamination = previous
             raise
-        weights = getattr(self, "_score_weights", None)
-        self.offset_ = self._offset(self.training_scores_, weights)
+        self.offset_ = self._threshold()
+        return self
+
+    def calibrate(self, X, sample_weight=None):
+        """Score rows known to be inliers and keep them as calibration scores.
+
+        The scores replace any ``calibration_scores_`` (those of the rows
+        ``fit`` held out included); :meth:`pvalues` and, when
+        ``false_alarm_rate`` is set, ``offset_`` then come from them. The
+        network is not changed. The guarantee of ``false_alarm_rate`` needs
+        these rows to be drawn as the inliers to come are, and not to have
+        been trained on.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Rows the user vouches for as inliers.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row, as a repetition count: p-values
+            count a row of weight 2 twice, and rows of weight 0 are left out.
+
+        Returns
+        -------
+        self : object
+            The detector, with ``calibration_scores_`` (and ``offset_``)
+            updated.
+        """
+        self._validate_params()
+        X = self._validate_fitted(X)
+        if sample_weight is not None:
+            # Not reduced to None when uniform: unlike training, p-values
+            # change with the scale of the counts.
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
+        scores = -self._squared_errors(X, per_feature=False)
+        self._set_calibration_scores(scores, sample_weight)
+        self.offset_ = self._threshold()
+        return self
+
+    def set_false_alarm_rate(self, false_alarm_rate):
+        """Move the threshold to a new ``false_alarm_rate``, without retraining.
+
+        Sets the conformal threshold of ``false_alarm_rate`` on the stored
+        ``calibration_scores_``, as fitting with it would; ``None`` returns
+        to the threshold of ``contamination``.
+
+        Parameters
+        ----------
+        false_alarm_rate : float in (0, 1) or None
+            The new value; see the ``false_alarm_rate`` parameter.
+
+        Returns
+        -------
+        self : object
+            The detector, with ``false_alarm_rate`` and ``offset_`` updated.
+
+        Raises
+        ------
+        NotFittedError
+            If ``false_alarm_rate`` is a float and the detector has no
+            calibration scores (see :meth:`calibrate`).
+        """
+        check_is_fitted(self)
+        previous = self.false_alarm_rate
+        self.false_alarm_rate = false_alarm_rate
+        try:
+            self._validate_params()
+            if false_alarm_rate is not None:
+                self._check_calibrated()
+        except (TypeError, ValueError):
+            # NotFittedError is a ValueError: the old value stays.
+            self.false_alarm_rate = previous
+            raise
+        self.offset_ = self._threshold()
         return self
 
     # ------------------------------------------------------------------
     # Inference
+
+    def pvalues(self, X):
+        """Split-conformal p-values: how typical each row is of the inliers.
+
+        A row's p-value is ``(1 + k) / (1 + n)``, where ``n`` is the number
+        of calibration scores and ``k`` the number of them at most the row's
+        :meth:`score_samples` (with weights, sums of the calibration rows'
+        weights replace both counts). Small p-values are outlying: a fresh
+        row drawn as the calibration rows were (an inlier) gets a p-value at
+        most ``alpha`` with probability at most ``alpha``, whatever the
+        network, which is what ``false_alarm_rate`` relies on.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data to test.
+
+        Returns
+        -------
+        pvalues : ndarray of shape (n_samples,)
+            P-values in (0, 1], in float64, non-decreasing in
+            :meth:`score_samples`.
+
+        Raises
+        ------
+        NotFittedError
+            If the detector has no calibration scores: set
+            ``calibration_fraction`` before fitting, or call
+            :meth:`calibrate`.
+        """
+        check_is_fitted(self)
+        self._check_calibrated()
+        values, pvalues = _pvalue_steps(
+            self.calibration_scores_, self._calibration_weights
+        )
+        scores = self.score_samples(X)
+        return pvalues[np.searchsorted(values, scores, side="right")]
 
     def decision_function(self, X):
         """Shifted score: negative for outliers, positive for inliers.
@@ -524,6 +852,23 @@ def _weighted_percentile(values, weights, q):
     above = np.searchsorted(counts, below + 1, side="right")
     low, high = values[at], values[np.minimum(above, values.size - 1)]
     return low + (position - below) * (high - low)
+
+
+def _pvalue_steps(scores, weights=None):
+    """The p-value of any score, as a step function of it.
+
+    Returns the distinct values ``v`` of the sorted calibration ``scores``
+    and the p-values ``p`` (one more): a score below ``v[0]`` has p-value
+    ``p[0] = 1 / (1 + n)``, one in ``[v[j - 1], v[j])`` has ``p[j]``, one
+    at or above ``v[-1]`` has ``p[-1] = 1``. ``weights`` (positive, or None
+    for 1 each) count the scores.
+    """
+    counts = np.ones(scores.size) if weights is None else weights
+    cumulative = np.cumsum(counts)
+    # Tied scores are one step: the count up to the last of them.
+    last = np.r_[scores[1:] != scores[:-1], True]
+    below = np.r_[0.0, cumulative[last]]
+    return scores[last], (1.0 + below) / (1.0 + cumulative[-1])
 
 
 def _trim_by_weight(errors, weights, trim_fraction):

@@ -254,3 +254,330 @@ def test_explained_variance_ratio_covers_every_training_row():
     detector = AutoencoderOutlierDetector(**SMALL).fit(X)
     expected = r2_score(X, detector.reconstruct(X), multioutput="variance_weighted")
     assert detector.explained_variance_ratio_ == pytest.approx(expected, rel=1e-10)
+
+
+# ----------------------------------------------------------------------
+# Split-conformal false-alarm control
+
+# A tiny network and budget: the guarantee holds for any score function.
+TINY = dict(hidden_layer_sizes=(4,), max_iter=5, n_rounds=1, device="cpu")
+
+
+def plane(n, rng, mixing):
+    """Gaussian inliers near a plane through the origin of ``mixing``'s columns."""
+    latent = rng.normal(size=(n, mixing.shape[0]))
+    return latent @ mixing + 0.1 * rng.normal(size=(n, mixing.shape[1]))
+
+
+def calibrated_fit(X=None, **params):
+    if X is None:
+        X, _ = planted(n_inliers=180, n_outliers=20)
+    params = {**TINY, "random_state": 0, "calibration_fraction": 0.3, **params}
+    return AutoencoderOutlierDetector(**params).fit(X), X
+
+
+def held_out(detector, X):
+    """The mask of the rows ``fit`` held out, found by their scores."""
+    return np.isin(detector.score_samples(X), detector.calibration_scores_)
+
+
+def test_false_alarm_rate_bounds_the_rate_on_fresh_inliers():
+    alpha, n_seeds, n_rows, n_test = 0.1, 100, 200, 500
+    rates = []
+    for seed in range(n_seeds):
+        rng = np.random.RandomState(seed)
+        mixing = rng.normal(size=(2, 8))
+        detector = AutoencoderOutlierDetector(
+            calibration_fraction=0.3, false_alarm_rate=alpha, random_state=seed, **TINY
+        ).fit(plane(n_rows, rng, mixing))
+        rates.append(np.mean(detector.predict(plane(n_test, rng, mixing)) == -1))
+    n_cal = detector.calibration_scores_.size
+    # Each seed's rate varies by the draw of its calibration set (a Beta
+    # with variance about alpha (1 - alpha) / (n_cal + 2)) and of its test
+    # rows (binomial); the mean over seeds by sqrt(n_seeds) less.
+    variance = alpha * (1 - alpha) * (1 / (n_cal + 2) + 1 / n_test)
+    standard_error = np.sqrt(variance / n_seeds)
+    assert np.mean(rates) <= alpha + 3 * standard_error
+    # Exactly floor(alpha (n + 1)) / (n + 1) in expectation: not conservative.
+    assert np.mean(rates) >= alpha / 2
+
+
+def test_pvalues_are_the_conformal_formula():
+    detector, X = calibrated_fit()
+    calibration = detector.calibration_scores_
+    scores = detector.score_samples(X)
+    expected = np.array(
+        [(1 + np.sum(calibration <= s)) / (1 + calibration.size) for s in scores]
+    )
+    pvalues = detector.pvalues(X)
+    np.testing.assert_array_equal(pvalues, expected)
+    assert pvalues.dtype == np.float64
+    assert np.all((pvalues > 0) & (pvalues <= 1))
+    order = np.argsort(scores)
+    assert np.all(np.diff(pvalues[order]) >= 0)
+    # The calibration rows themselves: the largest score has p-value 1.
+    assert detector.pvalues(X[held_out(detector, X)]).max() == 1.0
+
+
+@pytest.fixture(scope="module")
+def calibrated():
+    return calibrated_fit(false_alarm_rate=0.1)
+
+
+@settings(max_examples=40, deadline=None)
+@given(alpha=st.floats(0.005, 0.99))
+def test_predict_flags_exactly_the_rows_whose_pvalue_is_at_most_alpha(
+    calibrated, alpha
+):
+    detector, X = calibrated
+    n = detector.calibration_scores_.size
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            detector.set_false_alarm_rate(alpha)
+        flagged = detector.predict(X) == -1
+        np.testing.assert_array_equal(flagged, detector.pvalues(X) <= alpha)
+        # offset_ is c_(k), k = floor(alpha (n + 1)), away from the ties of
+        # alpha (n + 1) with an integer, where rounding decides.
+        k = int(np.floor(alpha * (n + 1)))
+        if abs(alpha * (n + 1) - round(alpha * (n + 1))) > 1e-9:
+            expected = detector.calibration_scores_[k - 1] if k else -np.inf
+            assert detector.offset_ == expected
+    finally:
+        detector.set_false_alarm_rate(0.1)
+
+
+def test_threshold_is_the_kth_calibration_score():
+    detector, _ = calibrated_fit(false_alarm_rate=0.1)
+    n = detector.calibration_scores_.size
+    assert n == 60
+    # floor(0.1 * 61) = 6: flag rows scoring below the 6th lowest.
+    assert detector.offset_ == detector.calibration_scores_[5]
+
+
+def test_calibration_rows_are_never_trained_on(monkeypatch):
+    X, _ = planted(n_inliers=180, n_outliers=20)
+    trained = []
+    fit = AutoencoderOutlierDetector._fit
+
+    def spy(self, X_round, *args, **kwargs):
+        trained.append(np.asarray(X_round).copy())
+        return fit(self, X_round, *args, **kwargs)
+
+    monkeypatch.setattr(AutoencoderOutlierDetector, "_fit", spy)
+    detector, _ = calibrated_fit(X, n_rounds=3, max_samples=100)
+    calibration = held_out(detector, X)
+    assert calibration.sum() == detector.calibration_scores_.size == 60
+    np.testing.assert_array_equal(
+        detector.training_scores_, detector.score_samples(X)[~calibration]
+    )
+    held = {row.tobytes() for row in X[calibration]}
+    assert len(trained) == 3
+    for X_round in trained:
+        assert not held & {row.tobytes() for row in X_round}
+    # Rounds after the first chose among the training rows only.
+    assert {row.tobytes() for row in trained[-1]} <= {
+        row.tobytes() for row in X[~calibration]
+    }
+
+
+def test_calibration_rows_have_positive_weight_and_keep_it():
+    X, _ = planted(n_inliers=180, n_outliers=20)
+    weights = np.tile([0.0, 1.0, 2.0, 3.0], 50)
+    detector = AutoencoderOutlierDetector(
+        calibration_fraction=0.3, random_state=0, **TINY
+    ).fit(X, sample_weight=weights)
+    calibration = held_out(detector, X)
+    # 30% of the 150 rows of positive weight; the others (weight 0 too) train.
+    assert calibration.sum() == 45
+    assert np.all(weights[calibration] > 0)
+    assert detector.training_scores_.size == 155
+    scores = detector.score_samples(X)[calibration]
+    np.testing.assert_array_equal(
+        detector._calibration_weights, weights[calibration][np.argsort(scores)]
+    )
+
+
+def test_weighted_pvalues_count_rows_as_their_weights_say():
+    detector, X = calibrated_fit(false_alarm_rate=0.2)
+    rng = np.random.RandomState(1)
+    inliers, weights = X[:150:3], rng.randint(0, 4, size=50)
+    repeated, _ = calibrated_fit(false_alarm_rate=0.2)
+    detector.calibrate(inliers, sample_weight=weights.astype(float))
+    repeated.calibrate(np.repeat(inliers, weights, axis=0))
+    np.testing.assert_array_equal(detector.pvalues(X), repeated.pvalues(X))
+    assert detector.offset_ == repeated.offset_
+    np.testing.assert_array_equal(detector.predict(X) == -1, detector.pvalues(X) <= 0.2)
+
+
+def test_no_calibration_fraction_is_the_default_fit():
+    X, _ = planted(n_inliers=150, n_outliers=10)
+    params = dict(TINY, n_rounds=2, max_samples=100, random_state=0)
+    default = AutoencoderOutlierDetector(**params).fit(X)
+    zero = AutoencoderOutlierDetector(calibration_fraction=0.0, **params).fit(X)
+    np.testing.assert_array_equal(default.score_samples(X), zero.score_samples(X))
+    np.testing.assert_array_equal(default.training_scores_, zero.training_scores_)
+    assert default.offset_ == zero.offset_
+    assert not hasattr(zero, "calibration_scores_")
+
+
+def test_calibrated_fit_is_reproducible():
+    first, X = calibrated_fit(false_alarm_rate=0.1)
+    again, _ = calibrated_fit(false_alarm_rate=0.1)
+    other, _ = calibrated_fit(false_alarm_rate=0.1, random_state=1)
+    np.testing.assert_array_equal(first.calibration_scores_, again.calibration_scores_)
+    np.testing.assert_array_equal(first.pvalues(X), again.pvalues(X))
+    assert first.offset_ == again.offset_
+    assert not np.array_equal(held_out(first, X), held_out(other, X))
+
+
+def test_calibrate_replaces_the_scores_and_moves_the_threshold():
+    detector, X = calibrated_fit(false_alarm_rate=0.1)
+    inliers = X[:180:2].copy()
+    before = inliers.copy()
+    assert detector.calibrate(inliers) is detector
+    np.testing.assert_array_equal(inliers, before)
+    np.testing.assert_array_equal(
+        detector.calibration_scores_, np.sort(detector.score_samples(inliers))
+    )
+    # floor(0.1 * 91) = 9
+    assert detector.offset_ == detector.calibration_scores_[8]
+    assert detector._calibration_weights is None
+
+
+def test_calibrate_then_set_false_alarm_rate_without_calibration_fraction():
+    X, _ = planted(n_inliers=180, n_outliers=20)
+    detector = AutoencoderOutlierDetector(contamination=0.1, random_state=0, **TINY)
+    detector.fit(X)
+    contamination_offset = detector.offset_
+    detector.calibrate(X[:180])
+    assert detector.offset_ == contamination_offset  # no false_alarm_rate yet
+    weights = [p.detach().clone() for p in detector.encoder_.parameters()]
+    detector.set_false_alarm_rate(0.05)
+    assert detector.false_alarm_rate == 0.05
+    np.testing.assert_array_equal(
+        detector.predict(X) == -1, detector.pvalues(X) <= 0.05
+    )
+    for before, after in zip(weights, detector.encoder_.parameters(), strict=True):
+        assert torch_equal(before, after)
+    # set_contamination keeps the conformal threshold while it is set.
+    conformal_offset = detector.offset_
+    detector.set_contamination(0.2)
+    assert detector.offset_ == conformal_offset
+    detector.set_false_alarm_rate(None)
+    refit = AutoencoderOutlierDetector(contamination=0.2, random_state=0, **TINY)
+    assert detector.offset_ == refit.fit(X).offset_
+
+
+def test_calibrated_fit_thresholds_contamination_on_the_training_rows():
+    detector, X = calibrated_fit(contamination=0.1)
+    expected = np.percentile(detector.training_scores_, 10)
+    assert detector.offset_ == expected
+    assert detector.training_scores_.size == len(X) - 60
+
+
+def test_pvalues_need_calibration_scores():
+    from sklearn.exceptions import NotFittedError
+
+    X, _ = planted(n_inliers=60, n_outliers=0)
+    detector = AutoencoderOutlierDetector(random_state=0, **TINY).fit(X)
+    with pytest.raises(NotFittedError, match="calibration_fraction.*calibrate"):
+        detector.pvalues(X)
+    with pytest.raises(NotFittedError, match="calibrate"):
+        detector.set_false_alarm_rate(0.1)
+    assert detector.false_alarm_rate is None
+    with pytest.raises(NotFittedError):
+        AutoencoderOutlierDetector().pvalues(X)
+
+
+def test_false_alarm_rate_without_calibration_rows_is_a_clear_error():
+    X, _ = planted(n_inliers=60, n_outliers=0)
+    detector = AutoencoderOutlierDetector(false_alarm_rate=0.1, **TINY)
+    with pytest.raises(ValueError, match=r"calibration_fraction.*calibrate\(X_inliers"):
+        detector.fit(X)
+
+
+def test_too_few_rows_left_to_train_on():
+    X = np.random.RandomState(0).normal(size=(4, 3))
+    detector = AutoencoderOutlierDetector(calibration_fraction=0.6, **TINY)
+    with pytest.raises(ValueError, match="holds out 2 of the 3 rows.*leaving 1"):
+        detector.fit(X[:3])
+    # Only rows of positive weight count.
+    with pytest.raises(ValueError, match="holds out 2 of the 3 rows.*leaving 1"):
+        detector.fit(X, sample_weight=[1.0, 0.0, 2.0, 1.0])
+    detector.set_params(calibration_fraction=0.5).fit(X)
+    assert detector.training_scores_.size == 2
+    # At least one row is held out.
+    small = AutoencoderOutlierDetector(calibration_fraction=0.01, **TINY).fit(X[:3])
+    assert small.calibration_scores_.size == 1
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(calibration_fraction=1.0),
+        dict(calibration_fraction=-0.1),
+        dict(calibration_fraction="x"),
+        dict(false_alarm_rate=0),
+        dict(false_alarm_rate=1.5),
+        dict(false_alarm_rate="x"),
+    ],
+)
+def test_invalid_calibration_parameters_are_rejected(params):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X = np.random.RandomState(0).normal(size=(20, 3))
+    name = next(iter(params))
+    with pytest.raises(InvalidParameterError, match=name):
+        AutoencoderOutlierDetector(**params, **TINY).fit(X)
+
+
+def test_set_false_alarm_rate_rejects_invalid_values_and_keeps_the_old_one():
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    detector, X = calibrated_fit(false_alarm_rate=0.1)
+    offset = detector.offset_
+    for value in (0, 1.0, "x"):
+        with pytest.raises(InvalidParameterError, match="false_alarm_rate"):
+            detector.set_false_alarm_rate(value)
+        assert detector.false_alarm_rate == 0.1
+        assert detector.offset_ == offset
+
+
+def test_false_alarm_rate_below_the_smallest_pvalue_flags_nothing():
+    detector, X = calibrated_fit()
+    # 60 calibration rows: the smallest p-value is 1 / 61.
+    with pytest.warns(UserWarning, match=r"below 0.0164 .* n = 60"):
+        detector.set_false_alarm_rate(0.01)
+    assert detector.offset_ == -np.inf
+    assert np.all(detector.predict(X) == 1)
+    assert np.all(detector.decision_function(X) > 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        detector.set_false_alarm_rate(1 / 61)
+    assert np.sum(detector.predict(X) == -1) >= 1
+
+
+def test_partial_fit_drops_stale_calibration_scores():
+    detector, X = calibrated_fit(false_alarm_rate=0.1, contamination=0.2)
+    with pytest.warns(UserWarning, match="calibrate"):
+        detector.partial_fit(X)
+    assert not hasattr(detector, "calibration_scores_")
+    assert detector.offset_ == np.percentile(detector.score_samples(X), 20)
+    detector.calibrate(X[:100])
+    np.testing.assert_array_equal(detector.predict(X) == -1, detector.pvalues(X) <= 0.1)
+
+
+def test_calibrate_and_pvalues_validate_their_input():
+    detector, X = calibrated_fit()
+    for method in (detector.calibrate, detector.pvalues):
+        with pytest.raises(ValueError, match="features"):
+            method(X[:, :3])
+        bad = X.copy()
+        bad[0, 0] = np.nan
+        with pytest.raises(ValueError, match="NaN"):
+            method(bad)
+    with pytest.raises(ValueError, match="non-zero"):
+        detector.calibrate(X[:5], sample_weight=np.zeros(5))
+    with pytest.raises(ValueError, match="Negative"):
+        detector.calibrate(X[:5], sample_weight=-np.ones(5))

@@ -30,7 +30,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from skae import AutoencoderTransformer
+from skae import AutoencoderOutlierDetector, AutoencoderTransformer
 from skae._persistence import NETWORK_KEY
 
 ESTIMATORS = public_estimator_classes()
@@ -376,6 +376,58 @@ def test_pickles_of_skae_0_1_load_and_give_their_outputs(name):
         warnings.simplefilter("ignore")
         estimator.partial_fit(data["X"])
     assert estimator.n_iter_ == n_iter + 1
+
+
+def test_detector_pickled_before_calibration_existed_can_be_calibrated():
+    with open(DATA / "skae-0.1.0-detector.pkl", "rb") as f:
+        detector = pickle.load(f)
+    X_saved = np.load(DATA / "skae-0.1.0-outputs.npz")["X"]
+    assert detector.calibration_fraction == 0.0
+    assert detector.false_alarm_rate is None
+    with pytest.raises(NotFittedError, match="calibrate"):
+        detector.pvalues(X_saved)
+    detector.calibrate(X_saved).set_false_alarm_rate(0.25)
+    np.testing.assert_array_equal(
+        detector.predict(X_saved) == -1, detector.pvalues(X_saved) <= 0.25
+    )
+
+
+def _calibrated_detector():
+    detector = make_estimator(
+        AutoencoderOutlierDetector, calibration_fraction=0.25, false_alarm_rate=0.2
+    )
+    call(detector, "fit", X)
+    return detector
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["fit", "weighted_calibrate"])
+@pytest.mark.parametrize("way", ROUND_TRIPS)
+def test_calibration_scores_round_trip(way, weighted):
+    detector = _calibrated_detector()
+    if weighted:
+        detector.calibrate(X, sample_weight=np.arange(len(X)) % 3)
+    loaded = ROUND_TRIPS[way](detector)
+    np.testing.assert_array_equal(loaded.pvalues(X), detector.pvalues(X))
+    np.testing.assert_array_equal(loaded.predict(X), detector.predict(X))
+    _assert_same_attributes(loaded, detector)
+    weights = detector._calibration_weights
+    assert (weights is None) == (not weighted)
+    if weighted:
+        np.testing.assert_array_equal(loaded._calibration_weights, weights)
+    else:
+        assert loaded._calibration_weights is None
+
+
+def test_calibration_scores_round_trip_through_skops(sio):
+    detector = _calibrated_detector()
+    detector.calibrate(X, sample_weight=np.arange(len(X)) % 3)
+    payload = sio.dumps(detector)
+    loaded = sio.loads(payload, trusted=sio.get_untrusted_types(data=payload))
+    np.testing.assert_array_equal(loaded.pvalues(X), detector.pvalues(X))
+    np.testing.assert_array_equal(
+        loaded._calibration_weights, detector._calibration_weights
+    )
+    assert loaded.offset_ == detector.offset_
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS, ids=class_id)
