@@ -6,9 +6,18 @@ skae's detector runs with its default parameters after a StandardScaler;
 the baselines are IsolationForest, LocalOutlierFactor, PCA reconstruction
 error and pyod's AutoEncoder (skipped when pyod is not installed).
 
+With ``--false-alarms ALPHA`` it measures the conformal threshold instead:
+per table and seed, 30 % of the inliers are held out as fresh inliers; the
+detector (defaults, ``calibration_fraction=0.3``, ``false_alarm_rate=ALPHA``)
+is fitted on the other inliers ("clean") or on them and every outlier
+("contaminated"), and the table gives the fraction of fresh inliers flagged
+(the false-alarm rate, which should be at most ALPHA up to sampling error)
+and, for the clean fit, the fraction of outliers flagged.
+
 Usage::
 
     python benchmarks/bench_outliers.py [DATA_DIR] [--seeds 0 1 2] [--tables cardio wbc]
+    python benchmarks/bench_outliers.py [DATA_DIR] --false-alarms 0.05 [--seeds 0 1 2]
 
 DATA_DIR defaults to /work/shared/data/odds (``arrhythmia.mat`` and nine
 ``.npz`` files with arrays ``X`` and ``y``, 1 = outlier). Seeded methods run
@@ -163,13 +172,53 @@ def print_summary(methods, results, tables, seeds):
             )
 
 
+def false_alarms(X, y, seed, alpha):
+    """Fresh inliers flagged after a clean and a contaminated fit, and outliers
+    flagged after the clean one."""
+    rng = np.random.default_rng(seed)
+    inliers = rng.permutation(np.flatnonzero(y == 0))
+    n_fresh = int(0.3 * inliers.size)
+    fresh, train = inliers[:n_fresh], inliers[n_fresh:]
+    outliers = np.flatnonzero(y == 1)
+    rates = []
+    for rows in (train, np.concatenate([train, outliers])):
+        detector = make_pipeline(
+            StandardScaler(),
+            AutoencoderOutlierDetector(
+                calibration_fraction=0.3, false_alarm_rate=alpha, random_state=seed
+            ),
+        ).fit(X[rows])
+        rates.append(np.mean(detector.predict(X[fresh]) == -1))
+        if len(rates) == 1:
+            power = np.mean(detector.predict(X[outliers]) == -1)
+    return rates[0], rates[1], power
+
+
+def report_false_alarms(data_dir, tables, seeds, alpha):
+    print(f"false_alarm_rate={alpha}: fraction flagged, mean over seeds {seeds}")
+    print(f"{'table':<12}{'clean':>8}{'contam.':>9}{'outliers':>10}")
+    all_rates = []
+    for name in tables:
+        X, y = load_table(data_dir, name)
+        rates = np.mean([false_alarms(X, y, seed, alpha) for seed in seeds], axis=0)
+        all_rates.append(rates)
+        cells = f"{rates[0]:>8.3f}{rates[1]:>9.3f}{rates[2]:>10.3f}"
+        print(f"{name:<12}{cells}", flush=True)
+    mean = np.mean(all_rates, axis=0)
+    print(f"{'mean':<12}{mean[0]:>8.3f}{mean[1]:>9.3f}{mean[2]:>10.3f}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("data_dir", nargs="?", default=DEFAULT_DIR)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--tables", nargs="+", default=TABLES)
+    parser.add_argument("--false-alarms", type=float, metavar="ALPHA", default=None)
     args = parser.parse_args()
     warnings.filterwarnings("ignore", module="sklearn.neighbors")
+    if args.false_alarms is not None:
+        report_false_alarms(args.data_dir, args.tables, args.seeds, args.false_alarms)
+        return
     print_header(available_methods())
     methods, results = benchmark(args.data_dir, args.tables, args.seeds)
     print_summary(methods, results, args.tables, args.seeds)

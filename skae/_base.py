@@ -103,7 +103,8 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
       invalid together or for ``X``; changes nothing.
     - ``_network_recipe(n_features, dtype)`` and ``_objective_terms()``:
       the network and the penalty terms the parameters describe;
-      ``_code_width()``: ``n_components`` resolved, which both read.
+      ``_code_width()`` and ``_hidden_sizes()``: ``n_components`` and
+      ``hidden_layer_sizes`` resolved, which both read.
     - ``_build_objective()``: the training objective, the reconstruction
       loss plus ``_objective_terms()`` by default (the variational
       autoencoder's is the negative ELBO).
@@ -529,7 +530,7 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         return NetworkRecipe(
             n_features=n_features,
             n_components=self._code_width(),
-            hidden_layer_sizes=tuple(hidden_sizes(self.hidden_layer_sizes)),
+            hidden_layer_sizes=self._hidden_sizes(),
             activation=self.activation,
             output_activation=self.output_activation,
             dropout=self.dropout,
@@ -571,6 +572,11 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
     def _code_width(self):
         """The width of the code layer: ``n_components`` resolved."""
         return self.n_components
+
+    def _hidden_sizes(self):
+        """The widths of the encoder's hidden layers: ``hidden_layer_sizes``
+        resolved, as a tuple."""
+        return tuple(hidden_sizes(self.hidden_layer_sizes))
 
     def _weight_terms(self):
         """The penalty on the weights (elastic net), if any, as a list."""
@@ -654,7 +660,7 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         n_weights = 2 * sum(a * b for a, b in itertools.pairwise(widths))
         return (
             f"The network has about {n_weights:.3g} weights (hidden_layer_sizes="
-            f"{self.hidden_layer_sizes!r}, n_components={self.n_components}): use "
+            f"{recipe.hidden_layer_sizes!r}, n_components={recipe.n_components}): use "
             "smaller layers."
         )
 

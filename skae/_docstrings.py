@@ -402,8 +402,14 @@ _PLACEHOLDER = re.compile(r"^(\s*)\{(\w+)\}\s*$")
 
 
 def parameter_entry(name, default, description=None):
-    """The numpydoc entry of parameter ``name`` with its ``default``."""
+    """The numpydoc entry of parameter ``name`` with its ``default``.
+
+    ``description`` replaces the shared text; a ``(type, text)`` pair
+    replaces the type too (a class that accepts more values).
+    """
     kind, shared = PARAMETERS[name]
+    if isinstance(description, tuple):
+        kind, description = description
     heading = f"{name} : {kind}, default={default!r}"
     return f"{heading}\n{textwrap.indent(description or shared, '    ')}"
 
@@ -416,9 +422,10 @@ def fill_doc(cls=None, **descriptions):
     cls : type
         The class; ``fill_doc`` may also be called with ``descriptions``
         only, to make the decorator.
-    **descriptions : str
+    **descriptions : str or tuple of (str, str)
         Descriptions that replace the shared ones for this class, by
-        parameter name.
+        parameter name; a ``(type, description)`` pair replaces the
+        parameter's type as well.
 
     Raises
     ------

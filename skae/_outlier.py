@@ -34,6 +34,13 @@ _TUKEY_FENCE_IQRS = 1.5
 # max_samples='auto': rows each round trains on, at most. Caps the cost of a
 # fit on large tables (it then grows with the rows only through scoring).
 _AUTO_MAX_SAMPLES = 20_000
+# n_components='auto': one code unit per this many features, within the
+# bounds below; hidden_layer_sizes='auto': this many hidden units per code
+# unit, within its bounds (see the class's Notes for the measurements).
+_FEATURES_PER_CODE_UNIT = 24
+_AUTO_CODE_BOUNDS = (2, 32)
+_HIDDEN_PER_CODE_UNIT = 8
+_AUTO_HIDDEN_BOUNDS = (64, 256)
 # Stop reasons that end the rounds: Ctrl-C means stop now, and a round that
 # diverged would likely diverge again with the same settings. The network
 # the loop kept is scored and thresholded.
@@ -45,9 +52,24 @@ _STOP_ROUNDS = (
 
 
 @fill_doc(
-    n_components="""\
+    n_components=(
+        "int or 'auto'",
+        """\
 Width of the code (bottleneck) layer. A narrow code keeps the network
-from learning to reproduce unusual rows.""",
+from learning to reproduce unusual rows. ``'auto'`` follows the number
+of features: ``n_features // 24`` clipped to [2, 32] (and at most
+``n_features``), so tables of up to 71 features get a code of 2 and
+784-pixel images one of 32; see Notes. The fitted width is
+``n_components_``.""",
+    ),
+    hidden_layer_sizes=(
+        "array-like of int or 'auto'",
+        """\
+Widths of the encoder layers between the input and the code layer; the
+decoder mirrors them. ``()`` gives a single-layer encoder and decoder.
+``'auto'`` is one layer of ``8 * n_components_`` units clipped to
+[64, 256]. The fitted widths are ``hidden_layer_sizes_``.""",
+    ),
     activation="""\
 Activation of every hidden layer, the code layer included. The bounded
 ``'tanh'`` codes cannot represent values far outside the training range,
@@ -191,7 +213,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
     score the same rows, ROC-AUC against the labels), each standardised
     with :class:`~sklearn.preprocessing.StandardScaler`; see
     ``benchmarks/bench_outliers.py``. There, over three seeds, the mean
-    ROC-AUC is 0.847 +- 0.003, against 0.838 for
+    ROC-AUC is 0.846 +- 0.003, against 0.838 for
     :class:`~sklearn.ensemble.IsolationForest`, 0.78 for the same network
     trained once on every row (``n_rounds=1``) and 0.73 for the default
     network of :class:`AutoencoderTransformer`. Each choice was measured:
@@ -202,6 +224,18 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
     on the seed). A code of 4, narrower layers, a higher learning rate,
     continuing the previous network instead of retraining afresh, and
     training on subsamples of 2,000 rows all scored lower.
+
+    The network itself follows the number of features
+    (``n_components='auto'``, ``hidden_layer_sizes='auto'``): tables of up
+    to 71 features keep the code of 2 and the 64 hidden units above, while
+    wider data get wider codes, up to 32 codes and 256 units for 784-pixel
+    images. Chosen on Fashion-MNIST, one class at a time (2,000 training
+    images of the class, 2,000 test images scored), where the mean ROC-AUC
+    rose from 0.887 with the table network to 0.914 (PCA(32): 0.903; codes
+    of 8 and 32 with 64 units: 0.905 and 0.908); judged on MNIST, which it
+    was not tuned on: see the user guide's tables. The rounds stay: on
+    Fashion-MNIST with 5 % other classes mixed in, one round instead of four
+    lost 0.04.
 
     On large tables the cost of training is fixed by ``max_samples``: a
     default fit on 500,000 rows of 20 features takes well under a minute on
@@ -267,6 +301,14 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
             Interval(Integral, 2, None, closed="left"),
             Interval(RealNotInt, 0, 1, closed="right"),
         ],
+        "n_components": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "hidden_layer_sizes": [
+            StrOptions({"auto"}),
+            *_BaseAutoencoder._parameter_constraints["hidden_layer_sizes"],
+        ],
         "calibration_fraction": [Interval(Real, 0, 1, closed="left")],
         "false_alarm_rate": [None, Interval(Real, 0, 1, closed="neither")],
     }
@@ -280,8 +322,8 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         max_samples="auto",
         calibration_fraction=0.0,
         false_alarm_rate=None,
-        n_components=2,
-        hidden_layer_sizes=(64,),
+        n_components="auto",
+        hidden_layer_sizes="auto",
         activation="tanh",
         output_activation="identity",
         loss="mse",
@@ -538,6 +580,26 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         # converge worth a ConvergenceWarning.
         if reason is not StopReason.MAX_ITER:
             super()._warn_on_stop(reason, incremental)
+
+    def _code_width(self):
+        if self.n_components == "auto":
+            return auto_code_width(self.n_features_in_)
+        return self.n_components
+
+    def _hidden_sizes(self):
+        if self.hidden_layer_sizes == "auto":
+            return auto_hidden_sizes(self._code_width())
+        return super()._hidden_sizes()
+
+    @property
+    def n_components_(self):
+        """Width of the code layer of the fitted network."""
+        return self._network.recipe.n_components
+
+    @property
+    def hidden_layer_sizes_(self):
+        """Widths of the encoder's hidden layers of the fitted network."""
+        return self._network.recipe.hidden_layer_sizes
 
     # ------------------------------------------------------------------
     # The threshold
@@ -829,6 +891,19 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         """
         X = self._validate_fitted(X)
         return self._squared_errors(X, per_feature=bool(per_feature))
+
+
+def auto_code_width(n_features):
+    """The code width of ``n_components='auto'`` for ``n_features`` columns."""
+    low, high = _AUTO_CODE_BOUNDS
+    width = min(max(n_features // _FEATURES_PER_CODE_UNIT, low), high)
+    return min(width, n_features)
+
+
+def auto_hidden_sizes(code_width):
+    """The hidden layers of ``hidden_layer_sizes='auto'`` around a code."""
+    low, high = _AUTO_HIDDEN_BOUNDS
+    return (min(max(_HIDDEN_PER_CODE_UNIT * code_width, low), high),)
 
 
 def _weighted_percentile(values, weights, q):

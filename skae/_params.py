@@ -78,7 +78,7 @@ def check_settings(estimator, X, summary):
     summary : skae._data.ColumnSummary
         Column statistics of ``X``, computed only if a check needs them.
     """
-    sizes = hidden_sizes(estimator.hidden_layer_sizes)
+    sizes = estimator._hidden_sizes()
     if not all(
         isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in sizes
     ):

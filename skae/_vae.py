@@ -20,7 +20,7 @@ from ._base import (
 )
 from ._data import inference_batch_size
 from ._docstrings import fill_doc
-from ._params import PARAMETER_CONSTRAINTS, check_settings, hidden_sizes
+from ._params import PARAMETER_CONSTRAINTS, check_settings
 from ._recipe import NetworkRecipe
 from ._schedules import CosineLearningRate, KLWarmUp
 from ._sklearn_compat import Interval, StrOptions
@@ -639,7 +639,7 @@ class VariationalAutoencoder(
         return NetworkRecipe(
             n_features=n_features,
             n_components=self.n_components,
-            hidden_layer_sizes=tuple(hidden_sizes(self.hidden_layer_sizes)),
+            hidden_layer_sizes=self._hidden_sizes(),
             activation=self.activation,
             output_activation="identity" if gaussian else "sigmoid",
             dropout=self.dropout,

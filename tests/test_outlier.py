@@ -581,3 +581,59 @@ def test_calibrate_and_pvalues_validate_their_input():
         detector.calibrate(X[:5], sample_weight=np.zeros(5))
     with pytest.raises(ValueError, match="Negative"):
         detector.calibrate(X[:5], sample_weight=-np.ones(5))
+
+
+@pytest.mark.parametrize(
+    "n_features, code, hidden",
+    [
+        (1, 1, (64,)),
+        (6, 2, (64,)),
+        (71, 2, (64,)),
+        (72, 3, (64,)),
+        (274, 11, (88,)),
+        (784, 32, (256,)),
+        (5000, 32, (256,)),
+    ],
+)
+def test_auto_architecture_follows_the_number_of_features(n_features, code, hidden):
+    from skae._outlier import auto_code_width, auto_hidden_sizes
+
+    assert auto_code_width(n_features) == code
+    assert auto_hidden_sizes(code) == hidden
+
+
+def test_auto_architecture_is_fitted_and_exposed(quiet_convergence):
+    X = np.random.default_rng(0).normal(size=(40, 100))
+    detector = AutoencoderOutlierDetector(max_iter=1, n_rounds=1, random_state=0)
+    assert not hasattr(detector, "n_components_")
+    detector.fit(X)
+    assert detector.n_components_ == 4 and detector.hidden_layer_sizes_ == (64,)
+    widths = [
+        layer.weight.shape[0]
+        for layer in detector.encoder_.modules()
+        if hasattr(layer, "weight")
+    ]
+    assert widths[-2:] == [64, 4]
+    explicit = AutoencoderOutlierDetector(
+        n_components=3, hidden_layer_sizes=(7, 5), max_iter=1, n_rounds=1
+    ).fit(X)
+    assert explicit.n_components_ == 3 and explicit.hidden_layer_sizes_ == (7, 5)
+
+
+def test_auto_architecture_of_a_table_is_the_tuned_table_network(quiet_convergence):
+    # Tables of up to 71 features keep the network the defaults were tuned
+    # with (code 2, 64 hidden units), bit for bit.
+    X = np.random.default_rng(1).normal(size=(120, 12))
+    auto = AutoencoderOutlierDetector(max_iter=3, random_state=0).fit(X)
+    fixed = AutoencoderOutlierDetector(
+        n_components=2, hidden_layer_sizes=(64,), max_iter=3, random_state=0
+    ).fit(X)
+    np.testing.assert_array_equal(auto.score_samples(X), fixed.score_samples(X))
+
+
+@pytest.mark.parametrize("name", ["n_components", "hidden_layer_sizes"])
+def test_auto_architecture_rejects_other_strings(name):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match=name):
+        AutoencoderOutlierDetector(**{name: "wide"}).fit(np.zeros((10, 3)))
