@@ -68,6 +68,11 @@ def auto_threads(work):
     """
     if work < SINGLE_THREAD_WORK:
         return 1
+    return _available_threads()
+
+
+def _available_threads():
+    """Torch's current thread count, at most one per usable core."""
     return max(1, min(torch.get_num_threads(), usable_cores()))
 
 
@@ -78,7 +83,7 @@ def numpy_workers(n_threads):
     thread count, at most one per usable core, whatever the work's size.
     """
     if n_threads == "auto":
-        return max(1, min(torch.get_num_threads(), usable_cores()))
+        return _available_threads()
     return n_threads
 
 

@@ -97,3 +97,19 @@ def test_per_class_descriptions_replace_the_shared_ones():
 
     doc = inspect.cleandoc(_Custom.__doc__)
     assert "max_iter : int, default=7\n    Rounds of training." in doc
+
+
+def test_per_class_descriptions_may_replace_the_type_too():
+    @_docstrings.fill_doc(n_components=("int or 'auto'", "A width, or 'auto'."))
+    class _Wider(BaseEstimator):
+        """Wider.
+
+        {n_components}
+        """
+
+        def __init__(self, n_components="auto"):
+            self.n_components = n_components
+
+    doc = inspect.cleandoc(_Wider.__doc__)
+    entry = "n_components : int or 'auto', default='auto'\n    A width, or 'auto'."
+    assert entry in doc
