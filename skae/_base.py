@@ -60,11 +60,12 @@ from ._training import LoopSettings, Run, StopReason, Validation, fit_loop
 _AUTO_BATCH_SIZE = 200
 # Seed streams derived from one draw of random_state, so that weight
 # initialisation, shuffling/dropout/noise, the validation split, the
-# validation rows' corruption, the outlier detector's row subsamples and
-# calibration rows, the block order of streamed data, the variational
-# autoencoder's scoring draws and the rows explained_variance_ratio_ reads
-# are independent of each other. Every stream is registered here; a new one
-# takes the next number, so that existing streams (and fits) stay the same.
+# validation rows' corruption, the outlier detector's row subsamples,
+# calibration rows and ensemble members' seeds, the block order of streamed
+# data, the variational autoencoder's scoring draws and the rows
+# explained_variance_ratio_ reads are independent of each other. Every stream
+# is registered here; a new one takes the next number, so that existing
+# streams (and fits) stay the same.
 (
     _INIT_STREAM,
     _TRAIN_STREAM,
@@ -75,7 +76,8 @@ _AUTO_BATCH_SIZE = 200
     _SCORE_STREAM,
     _EXPLAINED_ROWS_STREAM,
     _CALIBRATION_STREAM,
-) = range(9)
+    _ENSEMBLE_STREAM,
+) = range(10)
 # explained_variance_ratio_ reads at most this many training rows: a pass
 # over all of them would cost a third of an epoch per fit (as
 # HistGradientBoosting scores at most 10,000 training rows).
@@ -764,6 +766,10 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
             if published:
                 self.encoder_ = network.module.encoder
                 self.decoder_ = network.module.decoder
+
+    def _exportable_methods(self):
+        """The methods :func:`skae.to_onnx` can export from this estimator."""
+        return [m for m in self._onnx_methods if hasattr(self, m)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -62,7 +62,9 @@ def to_onnx(estimator, method="transform"):
         If ``method`` is not one of the above or the estimator lacks it, or
         for the :class:`VariationalAutoencoder`'s ``score_samples`` (an
         average over random codes; its ``transform``, ``inverse_transform``
-        and ``reconstruct`` export).
+        and ``reconstruct`` export), or for the scores of an
+        :class:`AutoencoderOutlierDetector` ensemble (``n_estimators > 1``;
+        its ``reconstruct`` exports its own network).
 
     Notes
     -----
@@ -88,8 +90,9 @@ def to_onnx(estimator, method="transform"):
     """
     check_is_fitted(estimator)
     # The variational autoencoder's score_samples averages over random
-    # codes: it has no graph here.
-    exportable = [m for m in estimator._onnx_methods if hasattr(estimator, m)]
+    # codes, and an ensemble detector's scores need every member's network:
+    # they have no graph here.
+    exportable = estimator._exportable_methods()
     if method not in exportable:
         raise ValueError(
             f"Cannot export method={method!r} of {type(estimator).__name__}; "

@@ -7,18 +7,26 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import OutlierMixin
+from sklearn.base import OutlierMixin, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import (
     _CALIBRATION_STREAM,
+    _ENSEMBLE_STREAM,
     _SUBSAMPLE_STREAM,
     _BaseAutoencoder,
     _derived_seed,
 )
 from ._docstrings import fill_doc
+from ._scores import (
+    member_weights,
+    pvalue_steps,
+    trim_by_weight,
+    weighted_percentile,
+    weighted_sum,
+)
 from ._sklearn_compat import (
     Interval,
     RealNotInt,
@@ -144,6 +152,20 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         large tables training costs a fixed amount and the rest grows with
         the number of rows only through inference.
 
+    n_estimators : int, default=1
+        Number of networks in an ensemble (the idea of RandNet, Chen et al.
+        2017). The ``n_estimators - 1`` members besides this detector's own
+        network (``members_``) are detectors like this one with other
+        seeds, trained the same way on the same rows. Each network's
+        squared errors are put on the scale of this detector's own (times
+        the ratio of their medians over the training rows) and averaged:
+        see ``member_weights_``. Training and scoring cost ``n_estimators``
+        times as much. ``1`` (no ensemble) is the default because the
+        ensembles did not pay on the benchmarks (see Notes).
+        :meth:`reconstruct`, ``encoder_`` and the loss curves describe this
+        detector's own network only. Interrupting the fit (Ctrl-C) ends the
+        ensemble with the networks trained until then.
+
     calibration_fraction : float in [0, 1), default=0.0
         Fraction of the rows that :meth:`fit` holds out of training (at
         least one, drawn at random with ``random_state``, among the rows of
@@ -199,6 +221,18 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         Absent when there are none; :meth:`partial_fit` removes them, as
         they describe the network before it.
 
+    members_ : list of AutoencoderOutlierDetector
+        The ensemble's members besides this detector's own network:
+        ``n_estimators - 1`` fitted detectors, each with ``n_estimators=1``
+        and its own ``random_state``; empty when ``n_estimators=1``.
+
+    member_weights_ : ndarray of shape (n_estimators,)
+        Weight of each network's squared errors in the ensemble's, this
+        detector's own network first: ``m_0 / (m_i * n_estimators)``, where
+        ``m_i`` is the (weighted) median squared error of network ``i``
+        over the training rows (``1 / n_estimators`` each when a median is
+        0). ``[1.0]`` without an ensemble.
+
     {fitted_attributes}
 
     See Also
@@ -236,6 +270,12 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
     was not tuned on: see the user guide's tables. The rounds stay: on
     Fashion-MNIST with 5 % other classes mixed in, one round instead of four
     lost 0.04.
+
+    Ensembles steady the result across seeds but barely move it: with
+    ``n_estimators=3`` the tables' mean ROC-AUC is 0.847 +- 0.002, MNIST's
+    (2,000 images a digit) 0.941 for one class and 0.928 with 5 % other
+    digits mixed in, against 0.940 and 0.928 for one network, for three
+    times the time.
 
     On large tables the cost of training is fixed by ``max_samples``: a
     default fit on 500,000 rows of 20 features takes well under a minute on
@@ -309,6 +349,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
             StrOptions({"auto"}),
             *_BaseAutoencoder._parameter_constraints["hidden_layer_sizes"],
         ],
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
         "calibration_fraction": [Interval(Real, 0, 1, closed="left")],
         "false_alarm_rate": [None, Interval(Real, 0, 1, closed="neither")],
     }
@@ -320,6 +361,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         n_rounds=4,
         trim_fraction=0.3,
         max_samples="auto",
+        n_estimators=1,
         calibration_fraction=0.0,
         false_alarm_rate=None,
         n_components="auto",
@@ -391,6 +433,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         self.n_rounds = n_rounds
         self.trim_fraction = trim_fraction
         self.max_samples = max_samples
+        self.n_estimators = n_estimators
         self.calibration_fraction = calibration_fraction
         self.false_alarm_rate = false_alarm_rate
 
@@ -428,11 +471,23 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         return super().fit(X, y, sample_weight=sample_weight)
 
     def _fit_full(self, X, sample_weight=None):
-        """Train the rounds on validated ``X``, then set the threshold."""
+        """Train the rounds (and members) on validated ``X``, then set the
+        threshold."""
         # One draw for both streams: the subsamples of a fit without
         # calibration rows stay those of skae versions before them.
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         train, calibration = self._hold_out(X.shape[0], sample_weight, seed)
+        errors, reason = self._train_rounds(X, sample_weight, train, seed)
+        # Read by an ensemble that trains this detector as a member: Ctrl-C
+        # ends the ensemble too.
+        self._interrupted = reason is StopReason.INTERRUPTED
+        ensemble = self._fit_members(X, sample_weight, train, seed, errors)
+        self._set_fitted_scores(-ensemble, sample_weight, train, calibration)
+        return errors
+
+    def _train_rounds(self, X, sample_weight, train, seed):
+        """Every row's squared errors under the final network, and the stop
+        reason of its training."""
         rows, weights = np.arange(X.shape[0]) if train is None else train, None
         if sample_weight is not None:
             rows = rows[sample_weight[rows] > 0]
@@ -448,12 +503,51 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
                 )
             X_round = X if rows.size == X.shape[0] else X[rows]
             reason = self._fit(X_round, sample_weight=weights)
-            errors = self._squared_errors(X, per_feature=False)
+            # This network's own errors: not those of an earlier fit's members.
+            errors = super()._squared_errors(X, per_feature=False)
             if reason in _STOP_ROUNDS:
                 break
             rows, weights = self._best_reconstructed(errors, sample_weight, train)
-        self._set_fitted_scores(-errors, sample_weight, train, calibration)
-        return errors
+        return errors, reason
+
+    def _fit_members(self, X, sample_weight, train, seed, errors):
+        """Fit ``members_`` on the training rows; every row's ensemble error.
+
+        ``errors`` are every row's squared errors under this detector's own
+        network; ``train`` the training rows (None: all). An interrupted
+        network (Ctrl-C) is the last: the ensemble is the networks trained
+        until then.
+        """
+        members = [] if self._interrupted else self._members(seed, self.warm_start)
+        rows = slice(None) if train is None else train
+        X_train = X if train is None else X[train]
+        weights = None if sample_weight is None else sample_weight[rows]
+        self.members_, every = [], [errors]
+        for number, member in enumerate(members, start=2):
+            if self.verbose:
+                print(f"Ensemble member {number} of {self.n_estimators}", flush=True)
+            member.fit(X_train, sample_weight=weights)
+            self.members_.append(member)
+            every.append(member._squared_errors(X, per_feature=False))
+            if member._interrupted:
+                break
+        self.member_weights_ = member_weights([e[rows] for e in every], weights)
+        return weighted_sum(self.member_weights_, every)
+
+    def _members(self, seed, keep=False):
+        """The ensemble's other members, unfitted unless ``keep``-ing the
+        fitted ones (warm start, ``partial_fit``), which take the current
+        parameters."""
+        own = dict(n_estimators=1, calibration_fraction=0.0, false_alarm_rate=None)
+        kept = getattr(self, "members_", [])
+        if keep and len(kept) == self.n_estimators - 1:
+            params = self.get_params(deep=False) | own
+            for member in kept:
+                member.set_params(**{**params, "random_state": member.random_state})
+            return kept
+        n = self.n_estimators
+        seeds = [_derived_seed(seed, _ENSEMBLE_STREAM, i) for i in range(1, n)]
+        return [clone(self).set_params(**own, random_state=s) for s in seeds]
 
     def _hold_out(self, n_samples, sample_weight, seed):
         """The training and the calibration rows, in order, or ``(None, None)``.
@@ -511,7 +605,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
 
         Unweighted, the ``trim_fraction`` of the rows with the largest
         errors are left out (the weights are None). Weighted, that fraction
-        of the total weight is: see :func:`_trim_by_weight`. The rows are
+        of the total weight is: see :func:`trim_by_weight`. The rows are
         chosen from ``among`` (sorted row indices; every row when None).
         """
         if among is not None:
@@ -519,7 +613,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
             rows, kept = self._best_reconstructed(errors[among], weights)
             return among[rows], kept
         if sample_weight is not None:
-            return _trim_by_weight(errors, sample_weight, self.trim_fraction)
+            return trim_by_weight(errors, sample_weight, self.trim_fraction)
         n = errors.shape[0]
         n_keep = max(min(n, 2), n - int(self.trim_fraction * n))
         # A stable sort makes ties (e.g. duplicated rows) deterministic.
@@ -555,8 +649,15 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         """
         super().partial_fit(X, sample_weight=sample_weight)
         self._drop_stale_calibration()
+        X = self._validate_fitted(X)
         weights = self._check_sample_weight(sample_weight, X, min_rows=1)
-        self._set_training_scores(self.score_samples(X), weights)
+        self.members_ = self._members(self._seed, keep=True)
+        every = [super()._squared_errors(X, per_feature=False)]
+        for member in self.members_:
+            member.partial_fit(X, sample_weight=weights)
+            every.append(member._squared_errors(X, per_feature=False))
+        self.member_weights_ = member_weights(every, weights)
+        self._set_training_scores(-weighted_sum(self.member_weights_, every), weights)
         return self
 
     def _drop_stale_calibration(self):
@@ -590,6 +691,23 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         if self.hidden_layer_sizes == "auto":
             return auto_hidden_sizes(self._code_width())
         return super()._hidden_sizes()
+
+    def _squared_errors(self, X, per_feature=True):
+        # The ensemble's: every network's errors, weighted.
+        errors = super()._squared_errors(X, per_feature)
+        members = getattr(self, "members_", [])
+        if not members:
+            return errors
+        every = [errors, *(m._squared_errors(X, per_feature) for m in members)]
+        return weighted_sum(self.member_weights_, every)
+
+    def _exportable_methods(self):
+        # An ensemble's scores need every member's network; the one
+        # exported graph holds this detector's own.
+        methods = super()._exportable_methods()
+        if getattr(self, "members_", []):
+            return [m for m in methods if m == "reconstruct"]
+        return methods
 
     @property
     def n_components_(self):
@@ -647,7 +765,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         Read off the same p-values :meth:`pvalues` returns, so that a row is
         flagged exactly when its p-value is at most ``false_alarm_rate``.
         """
-        values, pvalues = _pvalue_steps(
+        values, pvalues = pvalue_steps(
             self.calibration_scores_, self._calibration_weights
         )
         # p-values increase with the score and the last is 1: the first
@@ -683,8 +801,8 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
     def _offset(self, scores, weights=None):
         if self.contamination != "auto":
             q = 100.0 * self.contamination
-            return float(_weighted_percentile(scores, weights, q))
-        q1, q3 = _weighted_percentile(-scores, weights, [25, 75])
+            return float(weighted_percentile(scores, weights, q))
+        q1, q3 = weighted_percentile(-scores, weights, [25, 75])
         return -float(q3 + _TUKEY_FENCE_IQRS * (q3 - q1))
 
     def set_contamination(self, contamination):
@@ -829,7 +947,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         """
         check_is_fitted(self)
         self._check_calibrated()
-        values, pvalues = _pvalue_steps(
+        values, pvalues = pvalue_steps(
             self.calibration_scores_, self._calibration_weights
         )
         scores = self.score_samples(X)
@@ -904,64 +1022,3 @@ def auto_hidden_sizes(code_width):
     """The hidden layers of ``hidden_layer_sizes='auto'`` around a code."""
     low, high = _AUTO_HIDDEN_BOUNDS
     return (min(max(_HIDDEN_PER_CODE_UNIT * code_width, low), high),)
-
-
-def _weighted_percentile(values, weights, q):
-    """NumPy's (linear) ``percentile`` of ``values``, each repeated ``weights`` times.
-
-    ``weights`` None is ``np.percentile`` itself. With integer weights the
-    result is that of the repeated values, as scikit-learn's weight checks
-    require; other non-negative weights are counts that need not be whole
-    (weights well below 1 in total pull every percentile to the minimum).
-    """
-    if weights is None:
-        return np.percentile(values, q)
-    order = np.argsort(values, kind="stable")
-    values, weights = values[order], weights[order]
-    values, counts = values[weights > 0], np.cumsum(weights[weights > 0])
-    # Position in the repeated, sorted values; the value at position k is
-    # that of the first row whose cumulative count exceeds k.
-    position = np.clip(np.asarray(q, dtype=float) / 100.0 * (counts[-1] - 1), 0, None)
-    below = np.floor(position)
-    at = np.searchsorted(counts, below, side="right")
-    above = np.searchsorted(counts, below + 1, side="right")
-    low, high = values[at], values[np.minimum(above, values.size - 1)]
-    return low + (position - below) * (high - low)
-
-
-def _pvalue_steps(scores, weights=None):
-    """The p-value of any score, as a step function of it.
-
-    Returns the distinct values ``v`` of the sorted calibration ``scores``
-    and the p-values ``p`` (one more): a score below ``v[0]`` has p-value
-    ``p[0] = 1 / (1 + n)``, one in ``[v[j - 1], v[j])`` has ``p[j]``, one
-    at or above ``v[-1]`` has ``p[-1] = 1``. ``weights`` (positive, or None
-    for 1 each) count the scores.
-    """
-    counts = np.ones(scores.size) if weights is None else weights
-    cumulative = np.cumsum(counts)
-    # Tied scores are one step: the count up to the last of them.
-    last = np.r_[scores[1:] != scores[:-1], True]
-    below = np.r_[0.0, cumulative[last]]
-    return scores[last], (1.0 + below) / (1.0 + cumulative[-1])
-
-
-def _trim_by_weight(errors, weights, trim_fraction):
-    """Rows left after trimming ``trim_fraction`` of the weight, and their weights.
-
-    The rows of positive weight are taken from the smallest error up until
-    they hold the weight to keep; the last one keeps only the part of its
-    weight that is needed. With integer weights this trains on exactly the
-    rows the unweighted rule keeps from the rows repeated as their weights
-    say. Returns the rows in order.
-    """
-    positive = np.flatnonzero(weights)
-    order = positive[np.argsort(errors[positive], kind="stable")]
-    cumulative = np.cumsum(weights[order])
-    total = cumulative[-1]
-    keep = max(min(total, 2.0), total - np.floor(trim_fraction * total))
-    n_rows = int(np.searchsorted(cumulative, keep, side="left")) + 1
-    rows, kept = order[:n_rows], weights[order[:n_rows]].copy()
-    kept[-1] -= cumulative[n_rows - 1] - keep
-    in_order = np.argsort(rows)
-    return rows[in_order], kept[in_order]

@@ -40,6 +40,7 @@ def estimators():
         AutoencoderTransformer(**FAST),
         DenoisingAutoencoder(**FAST),
         AutoencoderOutlierDetector(**FAST, n_rounds=2),
+        AutoencoderOutlierDetector(**FAST, n_rounds=1, n_estimators=2),
         VariationalAutoencoder(**FAST),
     ]
 

@@ -14,7 +14,12 @@ import torch
 from _reliability import blobs, call, class_id, make_estimator, public_estimator_classes
 from sklearn.exceptions import NotFittedError
 
-from skae import AutoencoderTransformer, VariationalAutoencoder, to_onnx
+from skae import (
+    AutoencoderOutlierDetector,
+    AutoencoderTransformer,
+    VariationalAutoencoder,
+    to_onnx,
+)
 from skae._export import ExplicitELU, ExplicitLeakyReLU
 from skae._modules import ACTIVATIONS
 from skae._onnx import OUTPUT_NAMES
@@ -144,6 +149,23 @@ def test_the_variational_likelihood_is_not_exported():
     estimator = _fitted(VariationalAutoencoder, np.float64)
     with pytest.raises(ValueError, match=r"method='score_samples'.*'reconstruct'"):
         to_onnx(estimator, method="score_samples")
+
+
+def test_ensemble_scores_are_not_exported():
+    # They need every member's network; the graph holds the detector's own.
+    estimator = AutoencoderOutlierDetector(
+        n_estimators=2, max_iter=2, n_rounds=1, random_state=0
+    ).fit(X_TRAIN)
+    for method in ("score_samples", "decision_function", "predict"):
+        with pytest.raises(ValueError, match=rf"method='{method}'.*\['reconstruct'\]"):
+            to_onnx(estimator, method=method)
+    session = ort.InferenceSession(
+        to_onnx(estimator, "reconstruct").SerializeToString()
+    )
+    (reconstruction,) = session.run(None, {"X": X_TRAIN})
+    np.testing.assert_allclose(
+        reconstruction, estimator.reconstruct(X_TRAIN), rtol=1e-7, atol=1e-9
+    )
 
 
 def test_unfitted_and_unknown_methods_are_refused():

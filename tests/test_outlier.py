@@ -355,8 +355,8 @@ def test_threshold_is_the_kth_calibration_score():
     assert detector.offset_ == detector.calibration_scores_[5]
 
 
-def test_calibration_rows_are_never_trained_on(monkeypatch):
-    X, _ = planted(n_inliers=180, n_outliers=20)
+def rows_trained_on(monkeypatch):
+    """A list that collects the rows of every training round from now on."""
     trained = []
     fit = AutoencoderOutlierDetector._fit
 
@@ -365,6 +365,12 @@ def test_calibration_rows_are_never_trained_on(monkeypatch):
         return fit(self, X_round, *args, **kwargs)
 
     monkeypatch.setattr(AutoencoderOutlierDetector, "_fit", spy)
+    return trained
+
+
+def test_calibration_rows_are_never_trained_on(monkeypatch):
+    X, _ = planted(n_inliers=180, n_outliers=20)
+    trained = rows_trained_on(monkeypatch)
     detector, _ = calibrated_fit(X, n_rounds=3, max_samples=100)
     calibration = held_out(detector, X)
     assert calibration.sum() == detector.calibration_scores_.size == 60
@@ -637,3 +643,162 @@ def test_auto_architecture_rejects_other_strings(name):
 
     with pytest.raises(InvalidParameterError, match=name):
         AutoencoderOutlierDetector(**{name: "wide"}).fit(np.zeros((10, 3)))
+
+
+# ----------------------------------------------------------------------
+# Ensembles
+
+ENSEMBLE = dict(hidden_layer_sizes=(8,), max_iter=5, n_rounds=2, device="cpu")
+
+
+def test_ensemble_is_reproducible_with_random_state():
+    X, _ = planted(n_inliers=150, n_outliers=10)
+    fits = [
+        AutoencoderOutlierDetector(n_estimators=3, random_state=seed, **ENSEMBLE).fit(X)
+        for seed in (0, 0, 1)
+    ]
+    np.testing.assert_array_equal(fits[0].score_samples(X), fits[1].score_samples(X))
+    assert not np.array_equal(fits[0].score_samples(X), fits[2].score_samples(X))
+    seeds = [member.random_state for member in fits[0].members_]
+    assert seeds == [member.random_state for member in fits[1].members_]
+    assert len(set(seeds)) == 2 and 0 not in seeds
+
+
+@pytest.fixture(scope="module")
+def ensemble_and_single():
+    """An ensemble of three, the single detector of the same seed, the data."""
+    X, _ = planted(n_inliers=150, n_outliers=10)
+    ensemble = AutoencoderOutlierDetector(n_estimators=3, random_state=0, **ENSEMBLE)
+    single = AutoencoderOutlierDetector(random_state=0, **ENSEMBLE)
+    return ensemble.fit(X), single.fit(X), X
+
+
+def test_ensemble_members_are_detectors_trained_alike_with_other_seeds(
+    ensemble_and_single,
+):
+    ensemble, single, X = ensemble_and_single
+    # Its own network is the single detector's.
+    np.testing.assert_array_equal(ensemble.reconstruct(X), single.reconstruct(X))
+    assert len(ensemble.members_) == 2
+    for member in ensemble.members_:
+        assert member.n_estimators == 1
+        alone = AutoencoderOutlierDetector(
+            random_state=member.random_state, **ENSEMBLE
+        ).fit(X)
+        np.testing.assert_array_equal(member.score_samples(X), alone.score_samples(X))
+
+
+def test_ensemble_averages_errors_on_the_first_networks_scale(ensemble_and_single):
+    ensemble, single, X = ensemble_and_single
+    # Its own network is the single detector's (see the test above).
+    own = [n.score_samples(X) for n in (single, *ensemble.members_)]
+    medians = np.array([np.median(-s) for s in own])
+    np.testing.assert_allclose(ensemble.member_weights_, medians[0] / medians / 3)
+    expected = sum(w * s for w, s in zip(ensemble.member_weights_, own, strict=True))
+    np.testing.assert_allclose(ensemble.score_samples(X), expected, rtol=1e-12)
+    np.testing.assert_allclose(ensemble.training_scores_, expected, rtol=1e-12)
+    per_feature = ensemble.reconstruction_errors(X, per_feature=True)
+    np.testing.assert_allclose(per_feature.mean(axis=1), -expected, rtol=1e-12)
+
+
+def test_one_estimator_has_no_members():
+    X, _ = planted(n_inliers=60, n_outliers=5)
+    detector = AutoencoderOutlierDetector(random_state=0, **TINY).fit(X)
+    assert detector.members_ == []
+    np.testing.assert_array_equal(detector.member_weights_, [1.0])
+    # Fitting again with one estimator drops the members of an ensemble.
+    detector.set_params(n_estimators=2).fit(X)
+    assert len(detector.members_) == 1
+    detector.set_params(n_estimators=1).fit(X)
+    assert detector.members_ == []
+
+
+def test_ensemble_members_never_train_on_calibration_rows(monkeypatch):
+    X, _ = planted(n_inliers=180, n_outliers=20)
+    trained = rows_trained_on(monkeypatch)
+    detector, _ = calibrated_fit(X, n_estimators=3)
+    held = {row.tobytes() for row in X[held_out(detector, X)]}
+    assert len(held) == 60 and len(trained) == 3
+    for X_round in trained:
+        assert not held & {row.tobytes() for row in X_round}
+    assert all(m.calibration_fraction == 0 for m in detector.members_)
+
+
+def test_ensemble_warm_start_continues_every_member():
+    X, _ = planted(n_inliers=100, n_outliers=5)
+    detector = AutoencoderOutlierDetector(
+        n_estimators=2, warm_start=True, random_state=0, **TINY
+    ).fit(X)
+    (member,) = detector.members_
+    detector.set_params(max_iter=3).fit(X)
+    assert detector.members_[0] is member
+    assert member.max_iter == 3 and member.n_iter_ == 8
+
+
+def test_ensemble_partial_fit_trains_every_member():
+    X, _ = planted(n_inliers=200, n_outliers=10)
+    detector = AutoencoderOutlierDetector(
+        n_estimators=2, contamination=0.1, random_state=0, **TINY
+    )
+    for chunk in np.array_split(X, 3):
+        detector.partial_fit(chunk)
+    (member,) = detector.members_
+    assert member.n_iter_ == detector.n_iter_ == 3
+    np.testing.assert_array_equal(
+        detector.training_scores_, detector.score_samples(chunk)
+    )
+    np.testing.assert_array_equal(member.training_scores_, member.score_samples(chunk))
+
+
+@pytest.mark.parametrize("interrupted_call, n_members", [(1, 0), (3, 1)])
+def test_interrupting_an_ensemble_keeps_the_networks_trained_so_far(
+    monkeypatch, interrupted_call, n_members
+):
+    from skae._training import StopReason
+
+    X, _ = planted(n_inliers=60, n_outliers=5)
+    fit = AutoencoderOutlierDetector._fit
+    trained = []
+
+    def interrupted(self, *args, **kwargs):
+        reason = fit(self, *args, **kwargs)
+        trained.append(self)
+        return StopReason.INTERRUPTED if len(trained) == interrupted_call else reason
+
+    monkeypatch.setattr(AutoencoderOutlierDetector, "_fit", interrupted)
+    detector = AutoencoderOutlierDetector(n_estimators=4, random_state=0, **ENSEMBLE)
+    detector.fit(X)
+    # Two rounds each; an interrupted network trains no further round, and
+    # no network trains after it.
+    assert len(trained) == interrupted_call
+    assert detector.members_ == trained[2:] and len(detector.members_) == n_members
+    assert detector.member_weights_.shape == (n_members + 1,)
+    assert np.isfinite(detector.score_samples(X)).all()
+
+
+def test_member_weights_match_medians_unless_one_is_zero():
+    from skae._scores import member_weights
+
+    errors = [np.array([1.0, 2.0, 3.0]), np.array([4.0, 4.0, 9.0])]
+    np.testing.assert_allclose(member_weights(errors), [0.5, 0.25])
+    # Weighted medians: only the last row counts, 3 and 9.
+    weights = np.array([0.0, 0.0, 1.0])
+    np.testing.assert_allclose(member_weights(errors, weights), [0.5, 1 / 6])
+    exact = [np.array([0.0, 0.0, 1.0]), np.array([1.0, 2.0, 3.0])]
+    np.testing.assert_array_equal(member_weights(exact), [0.5, 0.5])
+
+
+def test_verbose_ensemble_names_each_member(capsys):
+    X, _ = planted(n_inliers=60, n_outliers=5)
+    AutoencoderOutlierDetector(n_estimators=3, verbose=1, random_state=0, **TINY).fit(X)
+    out = capsys.readouterr().out
+    assert "Ensemble member 2 of 3" in out and "Ensemble member 3 of 3" in out
+
+
+@pytest.mark.parametrize("n_estimators", [0, -1, 1.5, "3"])
+def test_invalid_n_estimators_is_rejected(n_estimators):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X = np.random.RandomState(0).normal(size=(20, 3))
+    with pytest.raises(InvalidParameterError, match="n_estimators"):
+        AutoencoderOutlierDetector(n_estimators=n_estimators, **TINY).fit(X)

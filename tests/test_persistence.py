@@ -430,6 +430,24 @@ def test_calibration_scores_round_trip_through_skops(sio):
     assert loaded.offset_ == detector.offset_
 
 
+def test_ensemble_round_trips_through_pickle_and_skops():
+    sio = pytest.importorskip("skops.io")
+    detector = AutoencoderOutlierDetector(
+        n_estimators=3, max_iter=3, n_rounds=1, random_state=0
+    ).fit(X)
+    payload = sio.dumps(detector)
+    untrusted = sio.get_untrusted_types(data=payload)
+    assert untrusted == ["skae._outlier.AutoencoderOutlierDetector"]
+    for loaded in (_pickle(detector), sio.loads(payload, trusted=untrusted)):
+        np.testing.assert_array_equal(
+            loaded.score_samples(X), detector.score_samples(X)
+        )
+        np.testing.assert_array_equal(loaded.member_weights_, detector.member_weights_)
+        assert [m.random_state for m in loaded.members_] == [
+            m.random_state for m in detector.members_
+        ]
+
+
 @pytest.mark.parametrize("cls", ESTIMATORS, ids=class_id)
 def test_state_with_torch_objects_still_loads(cls):
     # A state holding the live network (e.g. copied from vars) loads as is.

@@ -29,7 +29,7 @@ from skae import (
     VariationalAutoencoder,
     _data,
 )
-from skae._outlier import _trim_by_weight, _weighted_percentile
+from skae._scores import trim_by_weight, weighted_percentile
 
 # The variational autoencoder takes no weights: its codes are drawn per row,
 # so a row of weight 2 cannot train as its two copies do.
@@ -216,7 +216,7 @@ def test_weighted_percentile_is_numpys_on_the_repeated_values(values, data, q):
     if counts.sum() == 0:
         counts[0] = 1
     expected = np.percentile(np.repeat(values, counts), q)
-    got = _weighted_percentile(values, counts.astype(float), q)
+    got = weighted_percentile(values, counts.astype(float), q)
     assert got == pytest.approx(expected, rel=1e-12, abs=1e-12)
 
 
@@ -228,7 +228,7 @@ def test_trim_by_weight_keeps_what_trimming_the_repeated_rows_keeps(data, trim):
     counts = np.array(data.draw(st.lists(st.integers(0, 4), min_size=n, max_size=n)))
     if counts.sum() == 0:
         counts[0] = 1
-    rows, kept = _trim_by_weight(errors, counts.astype(float), trim)
+    rows, kept = trim_by_weight(errors, counts.astype(float), trim)
     # The unweighted rule on the repeated rows (ties by position, as there).
     owner = np.repeat(np.arange(n), counts)
     total = owner.size
