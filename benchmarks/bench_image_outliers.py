@@ -18,11 +18,12 @@ Usage::
 
     python benchmarks/bench_image_outliers.py [DATA_DIR] [--protocol oneclass]
         [--seeds 0 1 2] [--digits 0 1 ...] [--methods skae pca]
-        [--n-train 2000] [--n-test 2000] [--n-estimators 3]
+        [--n-train 2000] [--n-test 2000] [--n-estimators 3] [--n-rounds 1]
 
 ``--n-train`` / ``--n-test`` subsample (seeded, the same rows for every
 method) for quick runs; the figures in the docs use every image.
-``--n-estimators N`` runs skae's detector as an ensemble of N networks.
+``--n-estimators N`` runs skae's detector as an ensemble of N networks, and
+``--n-rounds N`` with N training rounds instead of its default.
 """
 
 # Authors: The skae developers
@@ -123,9 +124,13 @@ def main():
     parser.add_argument("--n-train", type=int, default=None)
     parser.add_argument("--n-test", type=int, default=None)
     parser.add_argument("--n-estimators", type=int, default=1)
+    parser.add_argument("--n-rounds", type=int, default=None)
     args = parser.parse_args()
     warnings.filterwarnings("ignore", module="sklearn.neighbors")
-    METHODS["skae"] = (partial(skae_scores, n_estimators=args.n_estimators), True)
+    params = {"n_estimators": args.n_estimators}
+    if args.n_rounds is not None:
+        params["n_rounds"] = args.n_rounds
+    METHODS["skae"] = (partial(skae_scores, **params), True)
     data = load_images(args.data)
     print(
         f"{args.protocol} protocol, {args.data}, seeds {args.seeds}, "

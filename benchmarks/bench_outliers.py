@@ -6,6 +6,10 @@ skae's detector runs with its default parameters after a StandardScaler;
 the baselines are IsolationForest, LocalOutlierFactor, PCA reconstruction
 error and pyod's AutoEncoder (skipped when pyod is not installed).
 
+With ``--novelty`` the training data are clean instead (novelty detection):
+per table and seed, every detector is fitted on a random half of the inliers
+(its scaler too) and scores the other half and every outlier.
+
 With ``--false-alarms ALPHA`` it measures the conformal threshold instead:
 per table and seed, 30 % of the inliers are held out as fresh inliers; the
 detector (defaults, ``calibration_fraction=0.3``, ``false_alarm_rate=ALPHA``)
@@ -17,14 +21,15 @@ and, for the clean fit, the fraction of outliers flagged.
 Usage::
 
     python benchmarks/bench_outliers.py [DATA_DIR] [--seeds 0 1 2] [--tables cardio wbc]
-        [--n-estimators 3]
+        [--n-estimators 3] [--n-rounds 1] [--novelty]
     python benchmarks/bench_outliers.py [DATA_DIR] --false-alarms 0.05 [--seeds 0 1 2]
 
 DATA_DIR defaults to /work/shared/data/odds (``arrhythmia.mat`` and nine
 ``.npz`` files with arrays ``X`` and ``y``, 1 = outlier). Seeded methods run
 once per seed; the table shows their mean ROC-AUC over seeds and the mean
 seconds per fit. ``--n-estimators N`` runs skae's detector as an ensemble of
-N networks. Timings depend on the machine and its load.
+N networks, and ``--n-rounds N`` with N training rounds. Timings depend on
+the machine and its load.
 """
 
 # Authors: The skae developers
@@ -73,36 +78,45 @@ def load_table(data_dir, name):
     return data["X"].astype(np.float64), data["y"].ravel().astype(int)
 
 
-# Each method maps (X, seed) to outlier scores: higher = more abnormal.
+# Each method maps (X_fit, X_score, seed) to outlier scores of X_score: higher
+# = more abnormal. In the ADBench protocol X_score is X_fit.
 
 
-def skae_scores(X, seed, **params):
+def skae_scores(X_fit, X_score, seed, **params):
     detector = make_pipeline(
         StandardScaler(), AutoencoderOutlierDetector(random_state=seed, **params)
     )
-    return -detector.fit(X).score_samples(X)
+    return -detector.fit(X_fit).score_samples(X_score)
 
 
-def iforest_scores(X, seed):
-    return -IsolationForest(random_state=seed).fit(X).score_samples(X)
+def iforest_scores(X_fit, X_score, seed):
+    return -IsolationForest(random_state=seed).fit(X_fit).score_samples(X_score)
 
 
-def lof_scores(X, seed):
-    lof = LocalOutlierFactor().fit(StandardScaler().fit_transform(X))
-    return -lof.negative_outlier_factor_
+def lof_scores(X_fit, X_score, seed):
+    scaler = StandardScaler().fit(X_fit)
+    if X_score is X_fit:
+        lof = LocalOutlierFactor().fit(scaler.transform(X_fit))
+        return -lof.negative_outlier_factor_
+    lof = LocalOutlierFactor(novelty=True).fit(scaler.transform(X_fit))
+    return -lof.score_samples(scaler.transform(X_score))
 
 
-def pca_scores(X, seed):
+def pca_scores(X_fit, X_score, seed):
     # Half the variance: the best of 0.5 / 0.7 / 0.9 on these tables.
-    Xs = StandardScaler().fit_transform(X)
-    pca = PCA(n_components=0.5, svd_solver="full").fit(Xs)
+    scaler = StandardScaler().fit(X_fit)
+    pca = PCA(n_components=0.5, svd_solver="full").fit(scaler.transform(X_fit))
+    Xs = scaler.transform(X_score)
     return ((pca.inverse_transform(pca.transform(Xs)) - Xs) ** 2).sum(axis=1)
 
 
-def pyod_scores(X, seed):
+def pyod_scores(X_fit, X_score, seed):
     from pyod.models.auto_encoder import AutoEncoder
 
-    return AutoEncoder(verbose=0, random_state=seed).fit(X).decision_scores_
+    detector = AutoEncoder(verbose=0, random_state=seed).fit(X_fit)
+    if X_score is X_fit:
+        return detector.decision_scores_
+    return detector.decision_function(X_score)
 
 
 METHODS = {
@@ -122,24 +136,39 @@ def available_methods():
     return METHODS
 
 
-def run_method(fn, X, y, seeds):
-    """ROC-AUC per seed and mean seconds per fit."""
+def novelty_split(y, seed):
+    """Half the inliers to fit on (drawn with ``seed``) and the other rows to
+    score, in order."""
+    inliers = np.flatnonzero(y == 0)
+    rng = np.random.default_rng(seed)
+    fit = np.sort(rng.choice(inliers, inliers.size // 2, replace=False))
+    return fit, np.setdiff1d(np.arange(y.size), fit)
+
+
+def run_method(fn, X, y, seeds, novelty=False):
+    """ROC-AUC per seed and mean seconds per fit (and score)."""
     aucs, seconds = [], []
     for seed in seeds:
+        X_fit = X_score = X
+        labels = y
+        if novelty:
+            fit, score = novelty_split(y, seed)
+            X_fit, X_score, labels = X[fit], X[score], y[score]
         start = time.perf_counter()
-        scores = fn(X, seed)
+        scores = fn(X_fit, X_score, seed)
         seconds.append(time.perf_counter() - start)
-        aucs.append(roc_auc_score(y, scores))
+        aucs.append(roc_auc_score(labels, scores))
     return aucs, float(np.mean(seconds))
 
 
-def benchmark(data_dir, tables, seeds):
+def benchmark(data_dir, tables, seeds, novelty=False):
     methods = available_methods()
     results = {}
     for name in tables:
         X, y = load_table(data_dir, name)
         for method, (fn, seeded) in methods.items():
-            results[name, method] = run_method(fn, X, y, seeds if seeded else seeds[:1])
+            method_seeds = seeds if seeded or novelty else seeds[:1]
+            results[name, method] = run_method(fn, X, y, method_seeds, novelty)
         print_row(name, X, methods, results, flush=True)
     return methods, results
 
@@ -218,14 +247,19 @@ def main():
     parser.add_argument("--tables", nargs="+", default=TABLES)
     parser.add_argument("--false-alarms", type=float, metavar="ALPHA", default=None)
     parser.add_argument("--n-estimators", type=int, default=1)
+    parser.add_argument("--n-rounds", type=int, default=None)
+    parser.add_argument("--novelty", action="store_true")
     args = parser.parse_args()
     warnings.filterwarnings("ignore", module="sklearn.neighbors")
-    METHODS["skae"] = (partial(skae_scores, n_estimators=args.n_estimators), True)
+    params = {"n_estimators": args.n_estimators}
+    if args.n_rounds is not None:
+        params["n_rounds"] = args.n_rounds
+    METHODS["skae"] = (partial(skae_scores, **params), True)
     if args.false_alarms is not None:
         report_false_alarms(args.data_dir, args.tables, args.seeds, args.false_alarms)
         return
     print_header(available_methods())
-    methods, results = benchmark(args.data_dir, args.tables, args.seeds)
+    methods, results = benchmark(args.data_dir, args.tables, args.seeds, args.novelty)
     print_summary(methods, results, args.tables, args.seeds)
 
 
