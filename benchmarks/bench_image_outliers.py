@@ -23,7 +23,7 @@ Usage::
 ``--n-train`` / ``--n-test`` subsample (seeded, the same rows for every
 method) for quick runs; the figures in the docs use every image.
 ``--n-estimators N`` runs skae's detector as an ensemble of N networks, and
-``--n-rounds N`` with N training rounds instead of its default.
+``--n-rounds N`` with N training rounds (4, the default).
 """
 
 # Authors: The skae developers
@@ -124,12 +124,10 @@ def main():
     parser.add_argument("--n-train", type=int, default=None)
     parser.add_argument("--n-test", type=int, default=None)
     parser.add_argument("--n-estimators", type=int, default=1)
-    parser.add_argument("--n-rounds", type=int, default=None)
+    parser.add_argument("--n-rounds", type=int, default=4)
     args = parser.parse_args()
     warnings.filterwarnings("ignore", module="sklearn.neighbors")
-    params = {"n_estimators": args.n_estimators}
-    if args.n_rounds is not None:
-        params["n_rounds"] = args.n_rounds
+    params = dict(n_estimators=args.n_estimators, n_rounds=args.n_rounds)
     METHODS["skae"] = (partial(skae_scores, **params), True)
     data = load_images(args.data)
     print(
