@@ -378,6 +378,29 @@ def test_pickles_of_skae_0_1_load_and_give_their_outputs(name):
     assert estimator.n_iter_ == n_iter + 1
 
 
+@pytest.mark.parametrize(
+    "name", ["transformer", "denoiser", "detector", "vae"], ids=lambda name: name
+)
+def test_pickles_of_skae_0_2_load_and_give_their_outputs(name):
+    # Files written by skae 0.2 (state format 2: one optimizer, no network
+    # kind in the recipe), with the outputs that version computed on the
+    # stored X: a top-k transformer, a denoiser, a calibrated two-network
+    # detector and a variational autoencoder with a cosine schedule.
+    data = np.load(DATA / "skae-0.2-outputs.npz")
+    with open(DATA / f"skae-0.2-{name}.pkl", "rb") as f:
+        estimator = pickle.load(f)
+    for method in ("transform", "score_samples", "reconstruct", "pvalues"):
+        if f"{name}_{method}" in data:
+            np.testing.assert_array_equal(
+                getattr(estimator, method)(data["X"]), data[f"{name}_{method}"]
+            )
+    n_iter = estimator.n_iter_
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        estimator.partial_fit(data["X"])
+    assert estimator.n_iter_ == n_iter + 1
+
+
 def test_detector_pickled_before_calibration_existed_can_be_calibrated():
     with open(DATA / "skae-0.1.0-detector.pkl", "rb") as f:
         detector = pickle.load(f)
