@@ -12,7 +12,6 @@ batched inference in ``_inference``.
 
 import contextlib
 import inspect
-import itertools
 import math
 import warnings
 
@@ -23,9 +22,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 
+from ._batch import Batch
 from ._data import (
     ColumnSummary,
-    ResidentRows,
     RowStream,
     dense_nbytes,
     network_dtype,
@@ -45,47 +44,24 @@ from ._params import (
 from ._penalties import Contractive, ElasticNet, KLSparsity, L1Activity
 from ._persistence import dump_state, load_state
 from ._recipe import (
-    Network,
     NetworkRecipe,
+    NetworkState,
     build_network,
     build_objective,
     build_optimizer,
 )
 from ._schedules import LinearSchedule
+from ._seeds import Stream, derived_seed
 from ._sklearn_compat import _check_sample_weight, _fit_context
 from ._threads import numpy_workers, threads_for
-from ._training import LoopSettings, Run, StopReason, Validation, fit_loop
+from ._training import NETWORK, LoopSettings, Run, StopReason, Validation, fit_loop
 
 # MLPRegressor's batch_size='auto' rule: min(200, n_samples).
 _AUTO_BATCH_SIZE = 200
-# Seed streams derived from one draw of random_state, so that weight
-# initialisation, shuffling/dropout/noise, the validation split, the
-# validation rows' corruption, the outlier detector's row subsamples,
-# calibration rows and ensemble members' seeds, the block order of streamed
-# data, the variational autoencoder's scoring draws and the rows
-# explained_variance_ratio_ reads are independent of each other. Every stream
-# is registered here; a new one takes the next number, so that existing
-# streams (and fits) stay the same.
-(
-    _INIT_STREAM,
-    _TRAIN_STREAM,
-    _SPLIT_STREAM,
-    _VALIDATION_NOISE_STREAM,
-    _SUBSAMPLE_STREAM,
-    _BLOCK_STREAM,
-    _SCORE_STREAM,
-    _EXPLAINED_ROWS_STREAM,
-    _CALIBRATION_STREAM,
-    _ENSEMBLE_STREAM,
-) = range(10)
 # explained_variance_ratio_ reads at most this many training rows: a pass
 # over all of them would cost a third of an epoch per fit (as
 # HistGradientBoosting scores at most 10,000 training rows).
 _EXPLAINED_MAX_ROWS = 10_000
-
-
-def _derived_seed(seed, stream, n_iter=0):
-    return int(np.random.SeedSequence([seed, stream, n_iter]).generate_state(1)[0])
 
 
 def _unless_uniform(weights):
@@ -331,7 +307,7 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         """
         if errors is None:
             if X.shape[0] > _EXPLAINED_MAX_ROWS:
-                seed = _derived_seed(self._seed, _EXPLAINED_ROWS_STREAM)
+                seed = derived_seed(self._seed, Stream.EXPLAINED_ROWS)
                 rows = np.random.default_rng(seed).choice(
                     X.shape[0], _EXPLAINED_MAX_ROWS, replace=False
                 )
@@ -373,14 +349,14 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         if fresh:
             self._initialize(X, summary, device)
         network = self._network
-        if not incremental or network.optimizer is None:
+        if not incremental or not network.optimizers:
             network.module.to(device)
-            network.optimizer = self._build_optimizer(network.module)
+            network.optimizers = self._build_optimizers(network.module)
         with memory_guard(f"training on {device}", self._training_advice(X)):
             reason, settings, n_threads = self._train(X, incremental, sample_weight)
         if reason.diverged:
-            # Its moments saw the non-finite step: later calls start afresh.
-            network.optimizer = None
+            # Their moments saw the non-finite step: later calls start afresh.
+            network.optimizers = {}
         self._publish(settings, n_threads)
         if reason is StopReason.DIVERGED_AT_START and (
             fresh or network.history.n_iter == 0
@@ -402,7 +378,7 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         dtype, device = param.dtype, param.device
         generator = torch.Generator(device=device)
         generator.manual_seed(
-            _derived_seed(self._seed, _TRAIN_STREAM, network.history.n_iter)
+            derived_seed(self._seed, Stream.TRAIN, network.history.n_iter)
         )
         train_rows, val_rows = self._split_rows(X.shape[0], incremental, sample_weight)
         n_train = X.shape[0] if train_rows is None else len(train_rows)
@@ -414,19 +390,20 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         objective = self._build_objective()
         run = Run(
             network.module,
-            network.optimizer,
+            network.optimizers,
             objective,
             settings,
             generator,
             network.history,
             corrupt,
             self._validation(val, corrupt),
-            self._schedules(network.module, objective, network.optimizer),
+            self._schedules(network.module, objective, network.optimizers),
+            self._training_step(),
         )
         network.module.set_generator(generator)
-        # Forward, and backward for inputs and weights: about 3 products
-        # of the batch with every weight matrix per step.
-        work = 3 * settings.batch_size * network.module.n_weights()
+        # Forward, and backward for inputs and weights: about 3 times a
+        # forward pass of the batch per step.
+        work = 3 * settings.batch_size * network.module.multiply_adds()
         try:
             with threads_for(self.n_threads, work) as n_threads:
                 return fit_loop(run, train), settings, n_threads
@@ -458,7 +435,7 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
             return None
         if corrupt is None:
             return Validation(val)
-        return Validation(val, _derived_seed(self._seed, _VALIDATION_NOISE_STREAM))
+        return Validation(val, derived_seed(self._seed, Stream.VALIDATION_NOISE))
 
     def _loop_data(self, X, train_rows, val_rows, dtype, device, batch_size, weights):
         """The loop's training and validation data.
@@ -477,7 +454,7 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
             if val_rows is not None:
                 val = self._resident(X, val_rows, weights, dtype, device)
             return train, val
-        seed = _derived_seed(self._seed, _BLOCK_STREAM, self._network.history.n_iter)
+        seed = derived_seed(self._seed, Stream.BLOCK, self._network.history.n_iter)
         rng = np.random.default_rng(seed)
         val = None
         if val_rows is not None:
@@ -487,13 +464,13 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
 
     @staticmethod
     def _resident(X, rows, weights, dtype, device):
-        """Rows ``rows`` of ``X`` (all when None) as a device tensor, weighted
-        (:class:`~skae._data.ResidentRows`) when ``weights`` is given."""
+        """Rows ``rows`` of ``X`` (all when None) as a :class:`~skae._batch.Batch`
+        of device tensors, with their weights when ``weights`` is given."""
         data = to_tensor(X if rows is None else X[rows], dtype, device)
         if weights is None:
-            return data
+            return Batch(data)
         weights = weights if rows is None else weights[rows]
-        return ResidentRows(data, torch.as_tensor(weights, dtype=dtype).to(device))
+        return Batch(data, torch.as_tensor(weights, dtype=dtype).to(device))
 
     def _initialize(self, X, summary, device):
         # Unfitted until this fit succeeds: a failure part-way must not pair
@@ -522,9 +499,9 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         scale = np.full(X.shape[1], math.sqrt(self._variance))
         with memory_guard("building the network", self._network_advice(recipe)):
             module = build_network(recipe, shift=mean, scale=scale)
-        init = torch.Generator().manual_seed(_derived_seed(self._seed, _INIT_STREAM))
+        init = torch.Generator().manual_seed(derived_seed(self._seed, Stream.INIT))
         module.reset_parameters(init)
-        self._network = Network(recipe, module)
+        self._network = NetworkState(recipe, module)
 
     def _network_recipe(self, n_features, dtype):
         """The :class:`~skae._recipe.NetworkRecipe` the parameters describe."""
@@ -552,7 +529,7 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
             return "lifetime", (("rate", self.sparsity_rate),)
         return "dense", ()
 
-    def _schedules(self, module, objective, optimizer):
+    def _schedules(self, module, objective, optimizers):
         """Settings that change during training, each called before an epoch.
 
         ``sparsity_k_start`` lowers the top-k layer's k linearly to
@@ -606,11 +583,18 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         variance = self._variance if self.loss == "mse" else 1.0
         return build_objective(self.loss, variance, self._objective_terms())
 
-    def _build_optimizer(self, module):
+    def _build_optimizers(self, module):
+        """The run's optimizers by name: one for the whole network by default."""
         decay = 0.0
         if self.solver == "adamw":
             decay = self.alpha * (1.0 - self.l1_ratio)
-        return build_optimizer(self.solver, module, self.learning_rate_init, decay)
+        optimizer = build_optimizer(self.solver, module, self.learning_rate_init, decay)
+        return {NETWORK: optimizer}
+
+    def _training_step(self):
+        """How one batch is trained: a ``step(run, batch)`` callable, or None
+        for the default step (see :func:`skae._training.train_step`)."""
+        return None
 
     def _observe_data(self, summary, fresh):
         """Record what the estimator keeps of the data's column statistics."""
@@ -639,7 +623,7 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         n_rows = n if rows is None else rows.size
         n_val = min(max(int(round(self.validation_fraction * n_rows)), 1), n_rows - 1)
         order = np.random.default_rng(
-            _derived_seed(self._seed, _SPLIT_STREAM)
+            derived_seed(self._seed, Stream.SPLIT)
         ).permutation(n_rows)
         if rows is not None:
             order = rows[order]
@@ -658,11 +642,9 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         return f"{advice}; the training data alone take {nbytes / 2**20:.0f} MiB."
 
     def _network_advice(self, recipe):
-        widths = [recipe.n_features, *recipe.hidden_layer_sizes, recipe.n_components]
-        n_weights = 2 * sum(a * b for a, b in itertools.pairwise(widths))
         return (
-            f"The network has about {n_weights:.3g} weights (hidden_layer_sizes="
-            f"{recipe.hidden_layer_sizes!r}, n_components={recipe.n_components}): use "
+            f"The network (hidden_layer_sizes={recipe.hidden_layer_sizes!r}, "
+            f"n_components={recipe.n_components}) does not fit in memory: use "
             "smaller layers."
         )
 

@@ -15,6 +15,8 @@ import numpy as np
 import torch
 from scipy import sparse
 
+from ._batch import Batch
+
 # Rows per inference batch are chosen so that the widest activation of a
 # batch holds about this many numbers (32 MB in float64): memory stays
 # bounded whatever the number of rows, and batches stay large enough that
@@ -229,11 +231,11 @@ class RowStream:
         self._buffers = self._copied = None
 
     def chunks(self, shuffle):
-        """Yield the chunks of one pass as ``(rows, weights)`` device tensors.
+        """Yield the chunks of one pass, each a :class:`~skae._batch.Batch`
+        of device tensors, weighted when the stream has weights.
 
-        ``weights`` is None without weights. The block order is random when
-        ``shuffle``; rows stay in block order within a chunk (the training
-        loop shuffles them on the device).
+        The block order is random when ``shuffle``; rows stay in block order
+        within a chunk (the training loop shuffles them on the device).
         """
         plans = list(self._plan(shuffle))
         if self._buffers is None:
@@ -247,10 +249,11 @@ class RowStream:
                 yield self._upload(host, i % 2)
 
     def head(self, n):
-        """The first ``n`` rows (in row order) as one device tensor."""
+        """The first ``n`` rows (in row order) as a batch of device tensors."""
         n = min(n, self.shape[0])
         rows = slice(0, n) if self.rows is None else self.rows[:n]
-        return host_tensor(dense_rows(self.X, rows), self.dtype).to(self.device)
+        rows = host_tensor(dense_rows(self.X, rows), self.dtype)
+        return Batch(rows.to(self.device))
 
     def _allocate(self):
         pin = self.device.type == "cuda"
@@ -302,29 +305,8 @@ class RowStream:
             self._copied[slot] = torch.cuda.Event()
             self._copied[slot].record()
         if self.weights is None:
-            return host, None
-        return host[:, :-1], host[:, -1]
-
-
-class ResidentRows:
-    """Weighted rows kept resident on the device: a stream of one chunk.
-
-    The training loop reads unweighted resident data as a bare tensor; rows
-    with weights come as this, with the stream's interface (see
-    :mod:`skae._training`).
-    """
-
-    def __init__(self, rows, weights):
-        self.rows, self.weights = rows, weights
-        self.shape = rows.shape
-
-    def chunks(self, shuffle):
-        """The one chunk: ``(rows, weights)``."""
-        yield self.rows, self.weights
-
-    def head(self, n):
-        """The first ``n`` rows."""
-        return self.rows[:n]
+            return Batch(host)
+        return Batch(host[:, :-1], host[:, -1])
 
 
 def _stats_rows(n_features):

@@ -6,7 +6,6 @@
 from numbers import Integral
 
 import numpy as np
-import torch
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._data import batched_apply, inference_batch_size
@@ -57,12 +56,9 @@ class _InferenceMixin:
         """``fn`` (tensor batch -> tensor) over ``X`` in bounded-memory batches."""
         module = self._network.module
         param = next(module.parameters())
-        widest = max(
-            m.weight.shape[0] for m in module.modules() if hasattr(m, "weight")
-        )
         advice = "Free memory on the device, or pass fewer rows per call."
-        batch_size = inference_batch_size(max(widest, X.shape[1]))
-        work = min(batch_size, X.shape[0]) * module.n_weights()
+        batch_size = inference_batch_size(max(module.widest_activation(), X.shape[1]))
+        work = min(batch_size, X.shape[0]) * module.multiply_adds()
         with (
             memory_guard(f"applying the network on {param.device}", advice),
             threads_for(self.n_threads, work),
@@ -130,29 +126,31 @@ class _InferenceMixin:
         """
         X_valid = self._validate_fitted(X)
         module = self._network.module
-        hidden = module.hidden_layers()
+        n_layers, code = module.n_hidden_layers(), module.code_layer_index()
         if layer == "code":
-            layer = module.code_layer_index()
+            layer = code
         if isinstance(layer, bool) or not isinstance(layer, Integral):
             raise TypeError(f"layer must be an int or 'code'; got {layer!r}.")
-        if not -len(hidden) <= layer < len(hidden):
+        if not -n_layers <= layer < n_layers:
             raise ValueError(
-                f"layer={layer} is out of range: this network has {len(hidden)} "
-                f"hidden layers (indices 0 to {len(hidden) - 1}, the code layer "
-                f"is {module.code_layer_index()})."
+                f"layer={layer} is out of range: this network has {n_layers} "
+                f"hidden layers (indices 0 to {n_layers - 1}, the code layer "
+                f"is {code})."
             )
-        index, prefix = layer % len(hidden), type(self).__name__.lower()
-        modules = [*self.encoder_, *self.decoder_]
-        end = next(i for i, m in enumerate(modules) if m is hidden[layer])
-        if index == module.code_layer_index():
-            # The codes: with whatever ends the encoder (a top-k layer).
-            end = len(self.encoder_) - 1
-        out = self._apply(torch.nn.Sequential(*modules[: end + 1]), X_valid)
+        index, prefix = layer % n_layers, type(self).__name__.lower()
+        out = self._apply(module.layer_features(index), X_valid)
         return self._configured_output(
             out,
             X,
             lambda: [f"{prefix}_layer{index}_{j}" for j in range(out.shape[1])],
         )
+
+    def _filters(self, layer):
+        """The network's learned filters (``layer``: 'encoder' or 'decoder'),
+        one per row, as a float64 array (see ``FiltersDisplay``)."""
+        check_is_fitted(self)
+        filters = self._network.module.filters(layer)
+        return filters.detach().cpu().double().numpy()
 
     def _configured_output(self, data, X, columns):
         """``data`` as ``set_output`` asks, for estimators that have it.

@@ -1,12 +1,17 @@
-"""Torch modules: the encoder/decoder MLPs skae trains.
+"""Torch modules: the building blocks of skae's MLPs, and the dense autoencoder.
 
-Nothing here knows about scikit-learn; the estimators build an
-:class:`Autoencoder` from plain settings and hand it to the training loop.
+The blocks (activations, seeded dropout, the input standardisation, hidden
+layers, code layers) are shared by every MLP network kind: the dense
+:class:`Autoencoder` here and the variational network of
+:mod:`skae._variational` build their bodies from :func:`hidden_stack`,
+:func:`linear` and :func:`init_linear`. Nothing here knows about
+scikit-learn.
 """
 
 # Authors: The skae developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import abc
 import itertools
 import math
 from functools import partial
@@ -14,6 +19,8 @@ from typing import NamedTuple
 
 import torch
 from torch import nn
+
+from ._networks import NetworkModule
 
 ACTIVATIONS = {
     "identity": nn.Identity,
@@ -74,7 +81,8 @@ class Affine(nn.Module):
         return torch.addcmul(self.offset, x, self.factor)
 
 
-def _linear(n_in, n_out):
+def linear(n_in, n_out):
+    """An ``nn.Linear`` left uninitialised (see :func:`init_linear`)."""
     # nn.Linear's constructor initialises its weights from torch's global
     # RNG; skip that (weights come from reset_parameters and an explicit
     # generator) so that building a network leaves global state untouched.
@@ -120,12 +128,12 @@ class HiddenLayer(nn.Sequential):
     """
 
     def __init__(self, n_in, n_out, activation, tied_to=None):
-        linear = _linear(n_in, n_out) if tied_to is None else TiedLinear(tied_to)
-        super().__init__(linear, ACTIVATIONS[activation]())
+        layer = linear(n_in, n_out) if tied_to is None else TiedLinear(tied_to)
+        super().__init__(layer, ACTIVATIONS[activation]())
         self.activation = activation
 
 
-def _hidden_stack(widths, activation, dropout, tied_to=None):
+def hidden_stack(widths, activation, dropout, tied_to=None):
     """Hidden layers between consecutive ``widths``, each followed by dropout.
 
     The code layer is built separately and gets no dropout: dropping units
@@ -169,25 +177,66 @@ class LifetimeSparsity(nn.Module):
     """In training, keep each unit's largest activations over the batch.
 
     Winner-take-all lifetime sparsity (Makhzani & Frey, 2015): each unit
-    keeps its ``ceil(rate * batch size)`` largest activations in the batch
-    and the others are zeroed, so every unit is active for that fraction of
-    the rows (no unit dies, none dominates). In eval mode every activation
-    is kept, as in the paper.
+    keeps the activations at least as large as its ``k``-th largest in the
+    batch, ``k = ceil(rate * batch size)``, and the others are zeroed, so
+    every unit is active for that fraction of the rows (no unit dies, none
+    dominates). With row weights, the batch size is their sum and a row of
+    weight ``w`` counts as ``w`` rows: as its copies would, it wins or loses
+    whole (ties at the ``k``-th value are all kept, which makes copies of a
+    row alike). In eval mode every activation is kept, as in the paper.
     """
+
+    # The encoder passes the batch's row weights to this layer.
+    uses_row_weights = True
 
     def __init__(self, rate):
         super().__init__()
         self.rate = rate
 
-    def forward(self, x):
-        keep = math.ceil(self.rate * x.shape[0])
-        if not self.training or keep >= x.shape[0]:
+    def forward(self, x, weights=None):
+        if not self.training:
             return x
-        winners = x.topk(keep, dim=0).indices
-        return x * torch.zeros_like(x).scatter(0, winners, 1.0)
+        if weights is None:
+            keep = math.ceil(self.rate * x.shape[0])
+            if keep >= x.shape[0]:
+                return x
+            threshold = x.topk(keep, dim=0).values[-1]
+        else:
+            threshold = self._weighted_threshold(x, weights)
+        return x * (x >= threshold).to(x.dtype)
+
+    def _weighted_threshold(self, x, weights):
+        """Each unit's ``k``-th largest activation, rows counted by weight.
+
+        On the device, with no host synchronisation: the value at which the
+        cumulative weight of the larger activations first reaches ``k``
+        (every activation, when the rows hold less weight than that).
+        """
+        keep = torch.ceil(self.rate * weights.sum())
+        values, order = x.sort(dim=0, descending=True)
+        counts = weights[order].cumsum(dim=0)
+        position = (counts < keep).sum(dim=0, keepdim=True)
+        return values.gather(0, position.clamp(max=x.shape[0] - 1))
 
     def extra_repr(self):
         return f"rate={self.rate}"
+
+
+class RowWeightedSequential(nn.Sequential):
+    """``nn.Sequential`` passing a batch's row weights to the layers that use them.
+
+    A layer with ``uses_row_weights = True`` is called as ``layer(x,
+    weights)``, the others as ``layer(x)``; called with ``x`` alone, it is
+    ``nn.Sequential``.
+    """
+
+    def forward(self, x, weights=None):
+        for layer in self:
+            if getattr(layer, "uses_row_weights", False):
+                x = layer(x, weights)
+            else:
+                x = layer(x)
+        return x
 
 
 def dense_code(n_in, n_components, activation):
@@ -212,10 +261,11 @@ CODE_LAYERS = {"dense": dense_code, "topk": topk_code, "lifetime": lifetime_code
 
 
 def _output_layer(n_in, n_out, tied_to):
-    return _linear(n_in, n_out) if tied_to is None else TiedLinear(tied_to)
+    return linear(n_in, n_out) if tied_to is None else TiedLinear(tied_to)
 
 
-def _init_linear(linear, generator):
+def init_linear(layer, generator):
+    """Initialise a ``Linear`` layer's weight from ``generator``, its bias at 0."""
     # torch's default weight scale, U(+-1/sqrt(fan_in)), drawn from our own
     # generator. Variance-preserving gains (He, Glorot) were measured worse:
     # with ELU they blow up the first epochs of deep stacks (digits, 7
@@ -226,12 +276,12 @@ def _init_linear(linear, generator):
     # numbers a draw takes from the generator depends on the dtype filled,
     # so drawing in the network's dtype would start float32 and float64
     # networks of one seed from unrelated weights.
-    bound = 1.0 / math.sqrt(linear.in_features)
-    weight = torch.empty(linear.weight.shape, dtype=torch.float64)
+    bound = 1.0 / math.sqrt(layer.in_features)
+    weight = torch.empty(layer.weight.shape, dtype=torch.float64)
     nn.init.uniform_(weight, -bound, bound, generator=generator)
     with torch.no_grad():
-        linear.weight.copy_(weight)
-    nn.init.zeros_(linear.bias)
+        layer.weight.copy_(weight)
+    nn.init.zeros_(layer.bias)
 
 
 def _init_layer(layer, generator):
@@ -239,23 +289,66 @@ def _init_layer(layer, generator):
     if isinstance(layer, TiedLinear):
         nn.init.zeros_(layer.bias)
     else:
-        _init_linear(layer, generator)
+        init_linear(layer, generator)
 
 
-class WeightMatrices:
-    """The weight matrices of a network, for penalties and for sizing work."""
+class MLPNetwork(NetworkModule):
+    """What the MLP network kinds share: linear layers, found in their modules.
+
+    A subclass builds ``encoder`` (starting with the input standardisation,
+    an :class:`Affine`) and ``decoder``, and says which of their modules are
+    its hidden layers (:meth:`hidden_layers`) and which is the code layer.
+    """
+
+    @abc.abstractmethod
+    def hidden_layers(self):
+        """The hidden layers' modules in forward order: encoder, code, decoder."""
+
+    def _linears(self, module=None):
+        """The linear layers (tied ones included) of ``module`` (default: all)."""
+        module = self if module is None else module
+        return [m for m in module.modules() if isinstance(m, (nn.Linear, TiedLinear))]
 
     def weights(self):
-        """Every ``Linear`` weight matrix (biases excluded)."""
+        # A tied layer's weight is its encoder layer's: counted once.
         return [m.weight for m in self.modules() if isinstance(m, nn.Linear)]
 
-    def n_weights(self):
-        """The number of entries of every weight matrix (biases excluded)."""
-        return sum(w.numel() for w in self.weights())
+    def multiply_adds(self):
+        # Tied layers compute as much as any other.
+        return sum(m.in_features * m.out_features for m in self._linears())
+
+    def widest_activation(self):
+        # The output layer is as wide as the input.
+        return max(m.out_features for m in self._linears())
+
+    def n_hidden_layers(self):
+        return len(self.hidden_layers())
+
+    def layer_features(self, index):
+        if index == self.code_layer_index():
+            # The codes, with whatever ends the encoder (a top-k layer).
+            return self.encoder
+        modules = [*self.encoder, *self.decoder]
+        layer = self.hidden_layers()[index]
+        end = next(i for i, m in enumerate(modules) if m is layer)
+        return nn.Sequential(*modules[: end + 1])
+
+    def filters(self, layer):
+        if layer == "encoder":
+            return self._linears(self.encoder)[0].weight
+        return self.output_linear().weight.t()
+
+    def output_linear(self):
+        """The decoder's final linear layer (a ``TiedLinear`` when tied)."""
+        return self._linears(self.decoder)[-1]
+
+    def input_scale(self):
+        first = self.encoder[0]
+        return 1.0 / first.factor if isinstance(first, Affine) else None
 
 
-class Autoencoder(WeightMatrices, nn.Module):
-    """A symmetric MLP autoencoder.
+class Autoencoder(MLPNetwork):
+    """A symmetric MLP autoencoder: the ``"mlp"`` network kind.
 
     The encoder maps ``n_features`` inputs through ``hidden_layer_sizes`` to
     ``n_components`` codes; the decoder mirrors it back. Every hidden layer,
@@ -288,10 +381,10 @@ class Autoencoder(WeightMatrices, nn.Module):
     ):
         super().__init__()
         hidden = list(hidden_layer_sizes)
-        self.encoder = nn.Sequential()
+        self.encoder = RowWeightedSequential()
         if shift is not None:
             self.encoder.append(Affine(shift, scale))
-        self.encoder.extend(_hidden_stack([n_features, *hidden], activation, dropout))
+        self.encoder.extend(hidden_stack([n_features, *hidden], activation, dropout))
         self.encoder.extend(
             CODE_LAYERS[code](
                 ([n_features] + hidden)[-1],
@@ -306,7 +399,7 @@ class Autoencoder(WeightMatrices, nn.Module):
         if tied_weights:
             mirrored = [m[0] for m in self.encoder if isinstance(m, HiddenLayer)][::-1]
         self.decoder = nn.Sequential(
-            *_hidden_stack(
+            *hidden_stack(
                 [n_components, *hidden[::-1]], activation, dropout, mirrored[:-1]
             ),
             _output_layer(
@@ -316,42 +409,19 @@ class Autoencoder(WeightMatrices, nn.Module):
         )
         if shift is not None and output_activation == "identity":
             self.decoder.append(Affine(shift, scale, inverse=True))
-        self.generator = None
         self.to(dtype)
 
-    def forward(self, x):
-        codes = self.encoder(x)
+    def forward(self, inputs, weights=None):
+        codes = self.encoder(inputs, weights)
         return Output(self.decoder(codes), codes)
 
     def reset_parameters(self, generator):
-        """Initialise every weight from ``generator``, reproducibly."""
         for layer in self.hidden_layers():
             _init_layer(layer[0], generator)
         _init_layer(self.output_linear(), generator)
 
     def hidden_layers(self):
-        """The hidden layers in forward order: encoder, code, decoder."""
         return [m for m in (*self.encoder, *self.decoder) if isinstance(m, HiddenLayer)]
 
     def code_layer_index(self):
-        """Index of the code layer in :meth:`hidden_layers`."""
         return sum(isinstance(m, HiddenLayer) for m in self.encoder) - 1
-
-    def output_linear(self):
-        """The decoder's final linear layer (a ``TiedLinear`` when tied)."""
-        return [m for m in self.decoder if isinstance(m, (nn.Linear, TiedLinear))][-1]
-
-    def input_scale(self):
-        """Per-feature divisor of the input standardisation (None without one)."""
-        first = self.encoder[0]
-        return 1.0 / first.factor if isinstance(first, Affine) else None
-
-    def set_generator(self, generator):
-        """Draw dropout masks (and penalties' probes) from ``generator``.
-
-        ``None`` detaches it; the training loop sets it for a fit only.
-        """
-        self.generator = generator
-        for m in self.modules():
-            if isinstance(m, SeededDropout):
-                m.generator = generator

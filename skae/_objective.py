@@ -42,13 +42,13 @@ class MeanSquaredError:
 
     variance: float = 1.0
 
-    def __call__(self, output, target, weights=None):
-        reconstruction = output.reconstruction
+    def __call__(self, output, batch):
+        reconstruction, target = output.reconstruction, batch.rows
         low, high = _PLAIN_VARIANCES
         if not low <= self.variance <= high:
             std = math.sqrt(self.variance)
-            return _mse(reconstruction / std, target / std, weights)
-        return _mse(reconstruction, target, weights) / self.variance
+            return _mse(reconstruction / std, target / std, batch.weights)
+        return _mse(reconstruction, target, batch.weights) / self.variance
 
 
 def _mse(reconstruction, target, weights):
@@ -62,13 +62,13 @@ def _mse(reconstruction, target, weights):
 class BinaryCrossEntropy:
     """Mean binary cross-entropy, for targets in [0, 1] and a sigmoid output."""
 
-    def __call__(self, output, target, weights=None):
-        if weights is None:
-            return F.binary_cross_entropy(output.reconstruction, target)
+    def __call__(self, output, batch):
+        if batch.weights is None:
+            return F.binary_cross_entropy(output.reconstruction, batch.rows)
         per_row = F.binary_cross_entropy(
-            output.reconstruction, target, reduction="none"
+            output.reconstruction, batch.rows, reduction="none"
         ).mean(dim=1)
-        return row_mean(per_row, weights)
+        return row_mean(per_row, batch.weights)
 
 
 LOSSES = {"mse": MeanSquaredError, "bce": BinaryCrossEntropy}
@@ -80,17 +80,18 @@ class Objective:
     Parameters
     ----------
     reconstruction : callable
-        ``reconstruction(output, target, weights=None)``: the mean
-        reconstruction loss of a batch, given the module's forward pass
-        (see :data:`LOSSES`).
+        ``reconstruction(output, batch)``: the mean reconstruction loss of a
+        :class:`~skae._batch.Batch`, given the module's forward pass on its
+        inputs (see :data:`LOSSES`).
     terms : sequence of callables
-        Penalty terms ``term(output, module, x_in, weights=None)``, each with
-        a ``name`` (see :mod:`skae._penalties`); ``output`` is the module's
-        forward pass on ``x_in``.
+        Penalty terms ``term(output, module, batch)``, each with a ``name``
+        (see :mod:`skae._penalties`).
 
-    ``weights``, when given, holds one weight per row of the batch: every
-    average over rows is then weighted (:func:`row_mean`), so that a row of
-    weight 2 counts as two rows.
+    When the batch has weights (one per row), every average over rows is
+    weighted (:func:`row_mean`), so that a row of weight 2 counts as two
+    rows. The module is called as ``module(batch.inputs, weights=...)``:
+    a layer whose training rule looks across the rows of a batch (lifetime
+    sparsity) weighs them too.
     """
 
     def __init__(self, reconstruction, terms=()):
@@ -105,18 +106,18 @@ class Objective:
         """Names of the parts, reconstruction first."""
         return (RECONSTRUCTION, *(t.name for t in self.terms))
 
-    def __call__(self, module, x_in, target, weights=None):
+    def __call__(self, module, batch):
         """Total loss of a batch and its parts, in :attr:`names` order."""
         if self._input_grad:
-            x_in = x_in.detach().requires_grad_(True)
-        output = module(x_in)
-        parts = [self.reconstruction(output, target, weights)]
-        parts.extend(term(output, module, x_in, weights) for term in self.terms)
+            batch = batch.with_inputs(batch.inputs.detach().requires_grad_(True))
+        output = module(batch.inputs, weights=batch.weights)
+        parts = [self.reconstruction(output, batch)]
+        parts.extend(term(output, module, batch) for term in self.terms)
         total = parts[0]
         for part in parts[1:]:
             total = total + part
         return total, parts
 
-    def evaluation_loss(self, module, x_in, target, weights=None):
+    def evaluation_loss(self, module, batch):
         """The loss validation monitors: the reconstruction loss alone."""
-        return self.reconstruction(module(x_in), target, weights)
+        return self.reconstruction(module(batch.inputs), batch)

@@ -12,13 +12,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import (
-    _CALIBRATION_STREAM,
-    _ENSEMBLE_STREAM,
-    _SUBSAMPLE_STREAM,
-    _BaseAutoencoder,
-    _derived_seed,
-)
+from ._base import _BaseAutoencoder
 from ._docstrings import fill_doc
 from ._scores import (
     member_weights,
@@ -27,6 +21,7 @@ from ._scores import (
     weighted_percentile,
     weighted_sum,
 )
+from ._seeds import Stream, derived_seed
 from ._sklearn_compat import (
     Interval,
     RealNotInt,
@@ -496,7 +491,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         if sample_weight is not None:
             rows = rows[sample_weight[rows] > 0]
             weights = sample_weight[rows]
-        rng = np.random.default_rng(_derived_seed(seed, _SUBSAMPLE_STREAM))
+        rng = np.random.default_rng(derived_seed(seed, Stream.SUBSAMPLE))
         self.max_samples_ = self._max_samples(rows.size)
         for round_ in range(self.n_rounds):
             rows, weights = self._subsample(rows, weights, rng)
@@ -550,7 +545,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
                 member.set_params(**{**params, "random_state": member.random_state})
             return kept
         n = self.n_estimators
-        seeds = [_derived_seed(seed, _ENSEMBLE_STREAM, i) for i in range(1, n)]
+        seeds = [derived_seed(seed, Stream.ENSEMBLE, i) for i in range(1, n)]
         return [clone(self).set_params(**own, random_state=s) for s in seeds]
 
     def _hold_out(self, n_samples, sample_weight, seed):
@@ -583,7 +578,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
                 "training needs at least 2. Lower calibration_fraction or pass "
                 "more rows."
             )
-        rng = np.random.default_rng(_derived_seed(seed, _CALIBRATION_STREAM))
+        rng = np.random.default_rng(derived_seed(seed, Stream.CALIBRATION))
         calibration = np.sort(rng.choice(candidates, n_calibration, replace=False))
         train = np.setdiff1d(np.arange(n_samples), calibration, assume_unique=True)
         return train, calibration

@@ -1,10 +1,11 @@
 """Penalty terms added to the reconstruction loss.
 
 Each term is a frozen dataclass (a plain description that pickles and
-compares by value) with a ``name``, called as ``term(output, module, x_in,
-weights=None)`` on a batch's forward pass to give a scalar tensor (a term
-that averages over rows weights them with ``weights``, one per row, when
-given: see :func:`skae._objective.row_mean`);
+compares by value) with a ``name``, called as ``term(output, module,
+batch)`` with the forward pass ``output`` of a :class:`~skae._batch.Batch`
+to give a scalar tensor (a term that averages over rows weights them with
+the batch's ``weights``, one per row, when it has them: see
+:func:`skae._objective.row_mean`);
 :class:`skae._objective.Objective` adds the terms up and reports each one
 separately. Nothing here knows about scikit-learn.
 """
@@ -36,11 +37,11 @@ class KLSparsity:
     tanh_codes: bool = False
     name = "kl_sparsity"
 
-    def __call__(self, output, module, x_in, weights=None):
+    def __call__(self, output, module, batch):
         codes = output.codes
         if self.tanh_codes:
             codes = (codes + 1.0) * 0.5
-        rho_hat = row_mean(codes, weights).clamp(_EPS, 1.0 - _EPS)
+        rho_hat = row_mean(codes, batch.weights).clamp(_EPS, 1.0 - _EPS)
         rho = self.target
         kl = rho * torch.log(rho / rho_hat) + (1.0 - rho) * torch.log(
             (1.0 - rho) / (1.0 - rho_hat)
@@ -55,10 +56,11 @@ class L1Activity:
     weight: float
     name = "l1_sparsity"
 
-    def __call__(self, output, module, x_in, weights=None):
-        if weights is None:
+    def __call__(self, output, module, batch):
+        if batch.weights is None:
             return self.weight * output.codes.abs().mean()
-        return self.weight * row_mean(output.codes.abs().mean(dim=1), weights)
+        per_row = output.codes.abs().mean(dim=1)
+        return self.weight * row_mean(per_row, batch.weights)
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ class ElasticNet:
     l1_ratio: float
     name = "weight_penalty"
 
-    def __call__(self, output, module, x_in, weights=None):
+    def __call__(self, output, module, batch):
         # A penalty on the network's weights: the rows' weights do not enter.
         matrices = module.weights()
         total = output.codes.new_zeros(())
@@ -109,8 +111,8 @@ class Contractive:
     # The objective makes the network's input a leaf that records gradients.
     needs_input_grad = True
 
-    def __call__(self, output, module, x_in, weights=None):
-        codes = output.codes
+    def __call__(self, output, module, batch):
+        codes, x_in = output.codes, batch.inputs
         if codes.shape[1] <= EXACT_JACOBIAN_MAX_CODES or module.generator is None:
             squared = _exact_jacobian_norms(codes, x_in)
         else:
@@ -119,7 +121,7 @@ class Contractive:
         if scale is not None:
             # d codes / d standardised input = (d codes / d input) * scale.
             squared = squared * scale.square()
-        return self.weight * row_mean(squared.sum(dim=1), weights)
+        return self.weight * row_mean(squared.sum(dim=1), batch.weights)
 
 
 def _exact_jacobian_norms(codes, x_in):

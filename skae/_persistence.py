@@ -1,9 +1,9 @@
 """A plain pickled state for skae's estimators: NumPy arrays and builtins only.
 
 A fitted estimator holds one torch-side object, a
-:class:`~skae._recipe.Network`: the module, the optimizer kept for
-``partial_fit`` and ``warm_start``, and the training history (with the best
-weights seen). :func:`dump_state` replaces it in the pickled state by its
+:class:`~skae._recipe.NetworkState`: the module, the named optimizers kept
+for ``partial_fit`` and ``warm_start``, and the training history (with the
+best weights seen). :func:`dump_state` replaces it in the pickled state by its
 recipe, NumPy arrays and builtins; :func:`load_state` rebuilds it from the
 recipe. Nothing torch is pickled, so
 
@@ -13,10 +13,12 @@ recipe. Nothing torch is pickled, so
 - ``skops.io`` can save a fitted estimator and load it trusting only skae's
   own estimator class, NumPy arrays and builtins.
 
-The optimizer state (e.g. Adam's moments) is kept too, so a loaded model
+Every optimizer's state (e.g. Adam's moments) is kept too, with its solver
+and the part of the network it trains (its name), so a loaded model
 continues ``partial_fit`` and ``warm_start`` exactly as the saved one would.
 States written by skae 0.1 (format 1, which described the network by the
-estimator's ``_architecture``) still load.
+estimator's ``_architecture``) and 0.2 (format 2: one optimizer, and no
+network kind in the recipe) still load.
 """
 
 # Authors: The skae developers
@@ -28,13 +30,14 @@ import warnings
 import torch
 
 from ._data import resolve_device
-from ._recipe import Network, NetworkRecipe, build_network, build_optimizer
+from ._networks import WHOLE_NETWORK
+from ._recipe import NetworkRecipe, NetworkState, build_network, build_optimizer
 from ._training import History
 
 # Where the saved network lives in the pickled state.
 NETWORK_KEY = "_skae_network"
 # Bumped when the layout below changes incompatibly.
-FORMAT = 2
+FORMAT = 3
 # Format 1 (skae 0.1): the network under this key, its recipe in the
 # estimator's "_architecture" attribute.
 _LEGACY_KEY = "_skae_torch_state"
@@ -94,7 +97,7 @@ def dump_state(state, network=None):
     ----------
     state : dict
         The estimator's attributes, its network left out (not modified).
-    network : Network or None
+    network : NetworkState or None
         The estimator's network, saved under :data:`NETWORK_KEY`.
 
     Returns
@@ -117,11 +120,14 @@ def _dump_network(network):
             {f.name: getattr(history, f.name) for f in dataclasses.fields(history)}
         ),
     }
-    if type(network.optimizer) in _SOLVER_NAMES:
-        saved["optimizer"] = {
-            "solver": _SOLVER_NAMES[type(network.optimizer)],
-            "state": to_plain(network.optimizer.state_dict()),
+    saved["optimizers"] = {
+        name: {
+            "solver": _SOLVER_NAMES[type(optimizer)],
+            "state": to_plain(optimizer.state_dict()),
         }
+        for name, optimizer in network.optimizers.items()
+        if type(optimizer) in _SOLVER_NAMES
+    }
     return saved
 
 
@@ -139,12 +145,14 @@ def load_state(state, owner):
     -------
     attributes : dict
         The estimator's attributes, tensors rebuilt on the loading device.
-    network : Network or None
+    network : NetworkState or None
     """
     state = dict(state)
     saved = state.pop(NETWORK_KEY, None)
     if saved is None and _LEGACY_KEY in state:
         saved = _upgrade_legacy(state)
+    if saved is not None and saved["format"] < 3:
+        saved = _upgrade_format_2(saved)
     if saved is None:
         # Unfitted: nothing to rebuild.
         return from_plain(state, "cpu"), None
@@ -177,6 +185,22 @@ def _upgrade_legacy(state):
     return saved
 
 
+def _upgrade_format_2(saved):
+    """A format-1 or 2 saved network in format 3's layout.
+
+    Their recipes had no kind (the code said it: a Gaussian code is the
+    variational network) and their networks one optimizer, which trained the
+    whole network.
+    """
+    saved = dict(saved)
+    recipe = dict(saved["recipe"])
+    recipe["kind"] = "variational" if recipe.get("code") == "gaussian" else "mlp"
+    saved["recipe"] = recipe
+    single = saved.pop("optimizer", None)
+    saved["optimizers"] = {} if single is None else {WHOLE_NETWORK: single}
+    return saved
+
+
 def _loading_device(device):
     """Where a loaded network goes: ``device`` if this machine has it, else the CPU."""
     try:
@@ -200,14 +224,22 @@ def _load_network(saved, device):
         ) from exc
     module = module.to(device).eval()
     history = History(**from_plain(saved.get("history", {}), device))
-    optimizer = _rebuild_optimizer(module, saved.get("optimizer"))
-    return Network(recipe, module, optimizer, history)
+    return NetworkState(recipe, module, _rebuild_optimizers(module, saved), history)
 
 
-def _rebuild_optimizer(module, saved):
-    if saved is None:
-        return None
-    optimizer = build_optimizer(saved["solver"], module, learning_rate=1.0)
+def _rebuild_optimizers(module, saved):
+    """The saved optimizers, or none if one of them cannot be restored."""
+    optimizers = {}
+    for name, optimizer in saved["optimizers"].items():
+        optimizers[name] = _rebuild_optimizer(module, name, optimizer)
+        if optimizers[name] is None:
+            # Fresh optimizers for all parts, as after a divergence.
+            return {}
+    return optimizers
+
+
+def _rebuild_optimizer(module, part, saved):
+    optimizer = build_optimizer(saved["solver"], module, learning_rate=1.0, part=part)
     # The saved state (on the CPU) carries the saved hyper-parameters too;
     # load_state_dict moves each entry where the optimizer needs it.
     try:

@@ -1,12 +1,13 @@
 """Network recipes, and the torch objects built from them.
 
-A :class:`NetworkRecipe` is a frozen, plain description of a network (layer
-sizes, activations, the code layer's kind, output, dtype): the estimators
-derive one from their parameters, persistence stores one and rebuilds the
-network from it. :func:`build_network`, :func:`build_optimizer` and
-:func:`build_objective` turn recipes and plain settings into torch objects;
-a :class:`Network` keeps what training made of them. Nothing here knows
-about scikit-learn.
+A :class:`NetworkRecipe` is a frozen, plain description of a network (its
+kind, layer sizes, activations, the code layer's kind, output, dtype): the
+estimators derive one from their parameters, persistence stores one and
+rebuilds the network from it. :func:`build_network` builds a recipe's
+network with the builder its kind registered in :data:`NETWORK_KINDS`;
+:func:`build_optimizer` and :func:`build_objective` turn plain settings
+into torch objects; a :class:`NetworkState` keeps what training made of
+them. Nothing here knows about scikit-learn.
 """
 
 # Authors: The skae developers
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 import torch
 
 from ._modules import Autoencoder
+from ._networks import WHOLE_NETWORK
 from ._objective import LOSSES, Objective
 from ._training import History
 from ._variational import VariationalNetwork
@@ -44,9 +46,7 @@ class NetworkRecipe:
         Dropout rate of the hidden layers in training.
     code : str
         Kind of the code layer, a key of ``skae._modules.CODE_LAYERS``, or
-        ``"gaussian"``: the variational kind, a
-        :class:`~skae._variational.VariationalNetwork` whose code layer is a
-        Gaussian posterior.
+        ``"gaussian"`` for the variational kind's Gaussian posterior.
     code_options : tuple of (str, value) pairs
         Keyword arguments of that kind's builder.
     tied_weights : bool
@@ -60,6 +60,11 @@ class NetworkRecipe:
     noise_variance : str or None
         The Gaussian likelihood's noise variance, ``"isotropic"`` or
         ``"per_feature"``; None otherwise.
+    kind : str
+        The network kind, a key of :data:`NETWORK_KINDS`: ``"mlp"`` (the
+        dense :class:`~skae._modules.Autoencoder`) or ``"variational"``
+        (:class:`~skae._variational.VariationalNetwork`), or a kind
+        registered with :func:`register_network_kind`.
     """
 
     n_features: int
@@ -74,6 +79,7 @@ class NetworkRecipe:
     dtype: str = "float32"
     likelihood: str = None
     noise_variance: str = None
+    kind: str = "mlp"
 
     @property
     def torch_dtype(self):
@@ -104,45 +110,23 @@ class NetworkRecipe:
 
 
 @dataclass
-class Network:
+class NetworkState:
     """A built network and its training state.
 
-    ``optimizer`` is kept between ``partial_fit`` and warm-started calls
-    (None until the first training step, or after a divergence); ``history``
+    ``optimizers`` maps names to the optimizers kept between ``partial_fit``
+    and warm-started calls (empty until the first training step, or after a
+    divergence); each is named after the part of the network it trains (see
+    :meth:`~skae._networks.NetworkModule.optimizer_parameters`). ``history``
     records every epoch since the network was initialised.
     """
 
     recipe: NetworkRecipe
     module: torch.nn.Module
-    optimizer: torch.optim.Optimizer = None
+    optimizers: dict = field(default_factory=dict)
     history: History = field(default_factory=History)
 
 
-def build_network(recipe, shift=None, scale=None):
-    """An untrained :class:`~skae._modules.Autoencoder` made to ``recipe``.
-
-    A :class:`~skae._variational.VariationalNetwork` for ``code="gaussian"``.
-
-    ``shift`` and ``scale`` (length ``n_features``) standardise the input
-    inside the network (see :class:`~skae._modules.Autoencoder`); when None
-    they are zeros and ones, to be overwritten by loading saved weights.
-    """
-    if shift is None:
-        shift = torch.zeros(recipe.n_features, dtype=torch.float64)
-        scale = torch.ones(recipe.n_features, dtype=torch.float64)
-    if recipe.code == "gaussian":
-        return VariationalNetwork(
-            recipe.n_features,
-            recipe.n_components,
-            hidden_layer_sizes=recipe.hidden_layer_sizes,
-            activation=recipe.activation,
-            likelihood=recipe.likelihood,
-            noise_variance=recipe.noise_variance,
-            dropout=recipe.dropout,
-            shift=torch.as_tensor(shift),
-            scale=torch.as_tensor(scale),
-            dtype=recipe.torch_dtype,
-        )
+def _build_mlp(recipe, shift, scale):
     return Autoencoder(
         recipe.n_features,
         recipe.n_components,
@@ -150,8 +134,8 @@ def build_network(recipe, shift=None, scale=None):
         activation=recipe.activation,
         output_activation=recipe.output_activation,
         dropout=recipe.dropout,
-        shift=torch.as_tensor(shift),
-        scale=torch.as_tensor(scale),
+        shift=shift,
+        scale=scale,
         dtype=recipe.torch_dtype,
         code=recipe.code,
         code_options=dict(recipe.code_options),
@@ -159,15 +143,76 @@ def build_network(recipe, shift=None, scale=None):
     )
 
 
-def build_optimizer(solver, module, learning_rate, weight_decay=0.0):
-    """A torch optimizer for ``module``; fused or foreach where torch has one.
+def _build_variational(recipe, shift, scale):
+    return VariationalNetwork(
+        recipe.n_features,
+        recipe.n_components,
+        hidden_layer_sizes=recipe.hidden_layer_sizes,
+        activation=recipe.activation,
+        likelihood=recipe.likelihood,
+        noise_variance=recipe.noise_variance,
+        dropout=recipe.dropout,
+        shift=shift,
+        scale=scale,
+        dtype=recipe.torch_dtype,
+    )
+
+
+#: Network kinds: name -> builder ``(recipe, shift, scale) -> NetworkModule``.
+NETWORK_KINDS = {"mlp": _build_mlp, "variational": _build_variational}
+
+
+def register_network_kind(kind, builder):
+    """Make ``build_network`` build recipes of ``kind`` with ``builder``.
+
+    Parameters
+    ----------
+    kind : str
+        The name recipes give as their ``kind``; a name already registered
+        is replaced.
+    builder : callable
+        ``builder(recipe, shift, scale)`` returning an untrained
+        :class:`~skae._networks.NetworkModule` made to ``recipe``, whose
+        input is standardised by ``shift`` and ``scale`` (float64 tensors of
+        length ``recipe.n_features``). A pickled estimator rebuilds its
+        network with it, so register the kind before loading one.
+    """
+    NETWORK_KINDS[kind] = builder
+
+
+def build_network(recipe, shift=None, scale=None):
+    """An untrained network made to ``recipe``, by its kind's builder.
+
+    ``shift`` and ``scale`` (length ``n_features``) standardise the input
+    inside the network (see :class:`~skae._modules.Autoencoder`); when None
+    they are zeros and ones, to be overwritten by loading saved weights.
+    """
+    if recipe.kind not in NETWORK_KINDS:
+        raise ValueError(
+            f"No network kind {recipe.kind!r} is registered (known kinds: "
+            f"{sorted(NETWORK_KINDS)}): register it with "
+            "register_network_kind before building or loading such a network."
+        )
+    if shift is None:
+        shift = torch.zeros(recipe.n_features, dtype=torch.float64)
+        scale = torch.ones(recipe.n_features, dtype=torch.float64)
+    builder = NETWORK_KINDS[recipe.kind]
+    return builder(recipe, torch.as_tensor(shift), torch.as_tensor(scale))
+
+
+def build_optimizer(
+    solver, module, learning_rate, weight_decay=0.0, part=WHOLE_NETWORK
+):
+    """A torch optimizer for ``part`` of ``module``; fused or foreach where
+    torch has one.
 
     ``weight_decay`` is AdamW's decoupled decay and applies to weights only.
-    A module with a ``parameter_groups(learning_rate)`` method gives its own
-    parameter groups (e.g. a faster noise variance).
+    The parameter groups are the module's own for ``part`` (see
+    :meth:`~skae._networks.NetworkModule.optimizer_parameters`: all its
+    parameters, or e.g. a faster noise variance).
     """
     fast = _fast_kernel_flags(module)
-    groups = parameter_groups(module, learning_rate)
+    groups = module.optimizer_parameters(part, learning_rate)
     if solver == "adam":
         return torch.optim.Adam(groups, lr=learning_rate, **fast)
     if solver == "adamw":
@@ -191,14 +236,6 @@ def _fast_kernel_flags(module):
     # update every parameter in one call instead of one call per tensor.
     device = next(module.parameters()).device
     return {"fused": True} if device.type in ("cpu", "cuda") else {"foreach": True}
-
-
-def parameter_groups(module, learning_rate):
-    """The module's own parameter groups, or one group of all its parameters."""
-    own = getattr(module, "parameter_groups", None)
-    if own is None:
-        return [{"params": list(module.parameters())}]
-    return own(learning_rate)
 
 
 def _decay_groups(module, groups, weight_decay):

@@ -12,8 +12,6 @@ made for. Nothing here knows about scikit-learn.
 import math
 from dataclasses import dataclass
 
-import torch
-
 
 @dataclass
 class KLWarmUp:
@@ -34,7 +32,7 @@ class KLWarmUp:
 
 @dataclass
 class CosineLearningRate:
-    """Cosine decay of every group's learning rate over ``n_epochs``.
+    """Cosine decay of the learning rate of every group of ``optimizers``.
 
     Epoch ``e`` trains with ``initial * (final + (1 - final) * (1 + cos(pi *
     e / n_epochs)) / 2)``, and at ``final * initial`` after ``n_epochs``.
@@ -43,7 +41,7 @@ class CosineLearningRate:
     saved state.
     """
 
-    optimizer: torch.optim.Optimizer
+    optimizers: tuple
     n_epochs: int
     final: float
 
@@ -56,9 +54,10 @@ class CosineLearningRate:
 
     def __call__(self, n_iter):
         factor = self.factor(n_iter)
-        for group in self.optimizer.param_groups:
-            group.setdefault("initial_lr", group["lr"])
-            group["lr"] = group["initial_lr"] * factor
+        for optimizer in self.optimizers:
+            for group in optimizer.param_groups:
+                group.setdefault("initial_lr", group["lr"])
+                group["lr"] = group["initial_lr"] * factor
 
 
 @dataclass

@@ -1,22 +1,25 @@
 """The fit loop, as small functions over one training :class:`Run`.
 
 Nothing here knows about scikit-learn: the estimators build a :class:`Run`
-(module, optimizer, objective, settings, generator, history...), call
+(module, optimizers, objective, settings, generator, history...), call
 :func:`fit_loop` and turn its :class:`History` and :class:`StopReason` into
 fitted attributes and warnings.
 
-The loop keeps the training data on the device as one tensor and slices
-shuffled batches out of it by index; losses stay on the device during an
-epoch and are read back once at its end, so an epoch costs one host
-synchronisation however many batches it has. Data too large to keep
-resident come as a stream instead: any object with a ``shape``, a
-``head(n)`` method and a ``chunks(shuffle)`` method yielding ``(rows,
-weights)`` pairs of device tensors, ``weights`` None for unweighted rows
-(see :class:`skae._data.RowStream`); each chunk is then trained on exactly
-as resident data are. Weighted resident rows are a stream of one chunk
-(:class:`skae._data.ResidentRows`). A row's weight weighs its loss within
-its batch (``sum w_i l_i / sum w_i``) and its batch's loss within the
+The loop keeps the training data on the device as one tensor (or one
+:class:`~skae._batch.Batch` of rows with their weights) and slices shuffled
+batches out of it by index; losses stay on the device during an epoch and
+are read back once at its end, so an epoch costs one host synchronisation
+however many batches it has. Data too large to keep resident come as a
+stream instead: any object with a ``shape``, a ``head(n)`` method and a
+``chunks(shuffle)`` method yielding :class:`~skae._batch.Batch` chunks of
+device tensors (see :class:`skae._data.RowStream`); each chunk is then
+trained on exactly as resident data are. A row's weight weighs its loss
+within its batch (``sum w_i l_i / sum w_i``) and its batch's loss within the
 epoch's mean, so that a row of weight 2 counts as two rows.
+
+How one batch is trained is the run's ``step``: :func:`train_step` (the
+objective, backward, one step of the ``"network"`` optimizer) unless a model
+family gives its own, which may use any of the run's named optimizers.
 """
 
 # Authors: The skae developers
@@ -29,7 +32,12 @@ from dataclasses import dataclass, field
 
 import torch
 
+from ._batch import Batch
 from ._reporting import progress, report_epoch, report_stop
+
+# The name of the optimizer that trains the whole network, the one the
+# default step uses.
+NETWORK = "network"
 
 
 class StopReason(enum.Enum):
@@ -138,15 +146,19 @@ class Validation:
 class Run:
     """Everything one training run works with.
 
-    ``corrupt(batch, generator)``, when given, makes the network's input
-    from the clean batch (the denoising hook); the loss always compares with
-    the clean batch. Each of ``schedules`` is called with the number of
+    ``optimizers`` maps names to torch optimizers (the default step uses
+    the one named :data:`NETWORK`); ``step(run, batch)``, when given,
+    trains on one :class:`~skae._batch.Batch` and returns its loss parts,
+    detached, in ``objective.names`` order (None: :func:`train_step`).
+    ``corrupt(rows, generator)``, when given, makes the network's input
+    from the clean rows (the denoising hook); the loss always compares with
+    the clean rows. Each of ``schedules`` is called with the number of
     epochs recorded so far at the start of every epoch, for settings that
     change during training (a penalty's warm-up, say).
     """
 
     module: torch.nn.Module
-    optimizer: torch.optim.Optimizer
+    optimizers: dict
     objective: object
     settings: LoopSettings
     generator: torch.Generator
@@ -154,14 +166,20 @@ class Run:
     corrupt: object = None
     validation: Validation = None
     schedules: tuple = ()
+    step: object = None
 
 
-def train_step(run, x_in, target, weights=None):
-    """One gradient step; returns the detached loss parts of the batch."""
-    total, parts = run.objective(run.module, x_in, target, weights)
-    run.optimizer.zero_grad(set_to_none=True)
+def train_step(run, batch):
+    """The default step: the objective, backward, one optimizer step.
+
+    Steps the run's :data:`NETWORK` optimizer; returns the batch's loss
+    parts, detached.
+    """
+    total, parts = run.objective(run.module, batch)
+    optimizer = run.optimizers[NETWORK]
+    optimizer.zero_grad(set_to_none=True)
     total.backward()
-    run.optimizer.step()
+    optimizer.step()
     return [p.detach() for p in parts]
 
 
@@ -174,27 +192,25 @@ def batch_slices(n_samples, batch_size, order):
             yield order[start : start + batch_size]
 
 
-def data_chunks(X, shuffle):
-    """``(rows, weights)`` device tensors making up ``X``.
-
-    A resident tensor is one chunk of unweighted rows (``weights`` None).
-    """
-    return ((X, None),) if isinstance(X, torch.Tensor) else X.chunks(shuffle)
+def as_data(X):
+    """``X`` as a source of :class:`~skae._batch.Batch` chunks: a resident
+    tensor is one batch of unweighted rows."""
+    return Batch(X) if isinstance(X, torch.Tensor) else X
 
 
 def epoch_batches(X, batch_size, shuffle, generator):
-    """``(chunk number, batch, batch weights or None)`` of one pass over ``X``.
+    """``(chunk number, batch)`` of one pass over ``X``.
 
     Rows are shuffled within each chunk (the whole of resident data) when
-    ``shuffle``; weights follow their rows.
+    ``shuffle``; weights and masks follow their rows.
     """
-    for number, (chunk, weights) in enumerate(data_chunks(X, shuffle)):
+    for number, chunk in enumerate(as_data(X).chunks(shuffle)):
         order = None
         if shuffle:
             n = chunk.shape[0]
-            order = torch.randperm(n, generator=generator, device=chunk.device)
+            order = torch.randperm(n, generator=generator, device=chunk.rows.device)
         for idx in batch_slices(chunk.shape[0], batch_size, order):
-            yield number, chunk[idx], None if weights is None else weights[idx]
+            yield number, chunk.select(idx)
 
 
 def run_epoch(run, X):
@@ -204,11 +220,14 @@ def run_epoch(run, X):
     """
     run.module.train()
     settings = run.settings
+    # Looked up here, not bound when the run is made: the default step is
+    # this module's train_step as it stands.
+    step = train_step if run.step is None else run.step
     n = X.shape[0]
     total, mass, steps, sizes, current = None, None, [], [], 0
     batches = epoch_batches(X, settings.batch_size, settings.shuffle, run.generator)
     epoch = run.history.n_iter + 1
-    for number, batch, weights in progress(batches, n, settings, epoch):
+    for number, batch in progress(batches, n, settings, epoch):
         if number != current:
             # Fold each streamed chunk's losses into a running total when it
             # ends: per-step loss tensors kept for a whole epoch, interleaved
@@ -217,9 +236,10 @@ def run_epoch(run, X):
             total = _add(total, _weighted_sums(steps, sizes))
             mass = _add(mass, _mass(sizes))
             steps, sizes, current = [], [], number
-        x_in = batch if run.corrupt is None else run.corrupt(batch, run.generator)
-        steps.append(train_step(run, x_in, batch, weights))
-        sizes.append(batch.shape[0] if weights is None else weights.sum())
+        if run.corrupt is not None:
+            batch = batch.with_inputs(run.corrupt(batch.rows, run.generator))
+        steps.append(step(run, batch))
+        sizes.append(batch.size)
     total = _add(total, _weighted_sums(steps, sizes))
     mass = _add(mass, _mass(sizes))
     # One read-back for the whole epoch.
@@ -265,14 +285,14 @@ def evaluate(module, objective, X, batch_size, corrupt=None, seed=None):
     module.eval()
     generator = None
     total, mass = 0.0, 0.0
-    for _, batch, weights in epoch_batches(X, batch_size, False, None):
-        x_in = batch
+    for _, batch in epoch_batches(X, batch_size, False, None):
         if corrupt is not None:
             if generator is None:
-                generator = torch.Generator(device=batch.device).manual_seed(seed)
-            x_in = corrupt(batch, generator)
-        loss = objective.evaluation_loss(module, x_in, batch, weights)
-        size = batch.shape[0] if weights is None else weights.sum()
+                device = batch.rows.device
+                generator = torch.Generator(device=device).manual_seed(seed)
+            batch = batch.with_inputs(corrupt(batch.rows, generator))
+        loss = objective.evaluation_loss(module, batch)
+        size = batch.size
         total, mass = total + loss * size, mass + size
     if isinstance(mass, torch.Tensor):
         return float(total / mass)
@@ -296,8 +316,13 @@ def validation_loss(run):
 
 
 def first_rows(X, n):
-    """The first ``n`` rows of resident or streamed data, as a device tensor."""
-    return X[:n] if isinstance(X, torch.Tensor) else X.head(n)
+    """The first ``n`` rows of resident or streamed data, as an unweighted batch.
+
+    For the divergence probe, which asks whether the loss is finite: the
+    rows' weights do not change the answer.
+    """
+    head = as_data(X).head(n)
+    return Batch(head.rows, mask=head.mask)
 
 
 def snapshot(module):

@@ -11,18 +11,13 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._base import (
-    _SCORE_STREAM,
-    _VALIDATION_NOISE_STREAM,
-    FLOAT_DTYPES,
-    _BaseAutoencoder,
-    _derived_seed,
-)
+from ._base import FLOAT_DTYPES, _BaseAutoencoder
 from ._data import inference_batch_size
 from ._docstrings import fill_doc
 from ._params import PARAMETER_CONSTRAINTS, check_settings
 from ._recipe import NetworkRecipe
 from ._schedules import CosineLearningRate, KLWarmUp
+from ._seeds import Stream, derived_seed
 from ._sklearn_compat import Interval, StrOptions
 from ._threads import threads_for
 from ._variational import (
@@ -607,7 +602,7 @@ class VariationalAutoencoder(
         device = next(module.parameters()).device
         generator = torch.Generator(device=device).manual_seed(_seed_of(random_state))
         batch_size = inference_batch_size(max(self.n_features_in_, 1024))
-        work = batch_size * module.n_weights()
+        work = batch_size * module.multiply_adds()
         with threads_for(self.n_threads, work):
             rows = draw_samples(module, int(n_samples), generator, batch_size)
         return rows.cpu().numpy()
@@ -616,7 +611,7 @@ class VariationalAutoencoder(
         """The standard normal draws every row's score uses (seeded at fit)."""
         param = next(self._network.module.parameters())
         generator = torch.Generator().manual_seed(
-            _derived_seed(self._seed, _SCORE_STREAM)
+            derived_seed(self._seed, Stream.SCORE)
         )
         shape = (self.n_importance_samples, self._n_features_out)
         eps = torch.randn(shape, generator=generator, dtype=torch.float64)
@@ -647,23 +642,26 @@ class VariationalAutoencoder(
             dtype=str(dtype).removeprefix("torch."),
             likelihood=self.likelihood,
             noise_variance=self.noise_variance if gaussian else None,
+            kind="variational",
         )
 
     def _build_objective(self):
         # Validation draws come from the stream the denoiser's validation
         # corruption uses: both are the validation rows' noise.
-        seed = _derived_seed(self._seed, _VALIDATION_NOISE_STREAM)
+        seed = derived_seed(self._seed, Stream.VALIDATION_NOISE)
         return VariationalObjective(
             self._weight_terms(), kl_weight=self.beta, seed=seed
         )
 
-    def _schedules(self, module, objective, optimizer):
+    def _schedules(self, module, objective, optimizers):
         schedules = []
         if self.kl_warmup > 0:
             schedules.append(KLWarmUp(objective, self.beta, self.kl_warmup))
         if self.learning_rate == "cosine":
             schedules.append(
-                CosineLearningRate(optimizer, self.max_iter, _COSINE_FINAL_FACTOR)
+                CosineLearningRate(
+                    tuple(optimizers.values()), self.max_iter, _COSINE_FINAL_FACTOR
+                )
             )
         return tuple(schedules)
 

@@ -30,15 +30,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._modules import (
-    Affine,
-    HiddenLayer,
-    SeededDropout,
-    WeightMatrices,
-    _hidden_stack,
-    _init_linear,
-)
-from ._modules import _linear as linear
+from ._modules import Affine, HiddenLayer, MLPNetwork, hidden_stack, init_linear, linear
+from ._networks import WHOLE_NETWORK
 from ._objective import Objective, row_mean
 
 LIKELIHOODS = ("gaussian", "bernoulli")
@@ -103,8 +96,9 @@ class GaussianCode(nn.Module):
         return mean, log_var.clamp(*LOG_VAR_RANGE)
 
 
-class VariationalNetwork(WeightMatrices, nn.Module):
-    """A variational autoencoder with a Gaussian posterior and prior N(0, I).
+class VariationalNetwork(MLPNetwork):
+    """A variational autoencoder with a Gaussian posterior and prior N(0, I):
+    the ``"variational"`` network kind.
 
     The encoder standardises the input with ``shift`` and ``scale``, runs
     the hidden layers and ends in a :class:`GaussianCode`; the decoder
@@ -157,10 +151,10 @@ class VariationalNetwork(WeightMatrices, nn.Module):
         hidden = list(hidden_layer_sizes)
         self.likelihood = likelihood
         self.encoder = nn.Sequential(Affine(shift, scale))
-        self.encoder.extend(_hidden_stack([n_features, *hidden], activation, dropout))
+        self.encoder.extend(hidden_stack([n_features, *hidden], activation, dropout))
         self.encoder.append(GaussianCode(([n_features] + hidden)[-1], n_components))
         self.decoder = nn.Sequential(
-            *_hidden_stack([n_components, *hidden[::-1]], activation, dropout),
+            *hidden_stack([n_components, *hidden[::-1]], activation, dropout),
             linear(([n_components] + hidden[::-1])[-1], n_features),
         )
         if likelihood == "gaussian":
@@ -170,7 +164,6 @@ class VariationalNetwork(WeightMatrices, nn.Module):
             self.noise_log_variance = nn.Parameter(torch.zeros(n_variances))
         else:
             self.decoder.append(nn.Sigmoid())
-        self.generator = None
         self.to(dtype)
 
     # ------------------------------------------------------------------
@@ -195,12 +188,13 @@ class VariationalNetwork(WeightMatrices, nn.Module):
             z = layer(z)
         return z
 
-    def forward(self, x, generator=None):
+    def forward(self, x, weights=None, generator=None):
         """A pass of ``x``; samples the code in training, or with ``generator``.
 
         In training the code is drawn from the posterior with the generator
         set by :meth:`set_generator`; in eval mode it is the posterior mean,
         unless ``generator`` is given (a seeded evaluation of the ELBO).
+        ``weights`` are not used: every layer works row by row.
         """
         observed, mean, log_var = self.encode(x)
         if generator is None and self.training:
@@ -257,8 +251,10 @@ class VariationalNetwork(WeightMatrices, nn.Module):
     # ------------------------------------------------------------------
     # What the estimators and the training loop use
 
-    def parameter_groups(self, learning_rate):
+    def optimizer_parameters(self, part, learning_rate):
         """Optimizer parameter groups: the noise log-variance learns faster."""
+        if part != WHOLE_NETWORK:
+            return super().optimizer_parameters(part, learning_rate)
         noise = [self.noise_log_variance] if self.likelihood == "gaussian" else []
         ids = {id(p) for p in noise}
         groups = [{"params": [p for p in self.parameters() if id(p) not in ids]}]
@@ -273,32 +269,19 @@ class VariationalNetwork(WeightMatrices, nn.Module):
         The noise log-variance starts at 0: the data's own (mean) variance.
         """
         for layer in self.hidden_layers():
-            _init_linear(
+            init_linear(
                 layer[0] if isinstance(layer, HiddenLayer) else layer.linear, generator
             )
-        _init_linear(self.output_linear(), generator)
+        init_linear(self.output_linear(), generator)
         if self.likelihood == "gaussian":
             nn.init.zeros_(self.noise_log_variance)
 
     def hidden_layers(self):
-        """The hidden layers in forward order: encoder, code, decoder."""
         kinds = (HiddenLayer, GaussianCode)
         return [m for m in (*self.encoder, *self.decoder) if isinstance(m, kinds)]
 
     def code_layer_index(self):
-        """Index of the code layer in :meth:`hidden_layers`."""
         return sum(isinstance(m, HiddenLayer) for m in self.encoder)
-
-    def output_linear(self):
-        """The decoder's final ``Linear`` layer."""
-        return [m for m in self.decoder if isinstance(m, nn.Linear)][-1]
-
-    def set_generator(self, generator):
-        """Draw codes and dropout masks from ``generator`` (``None`` to detach)."""
-        self.generator = generator
-        for m in self.modules():
-            if isinstance(m, SeededDropout):
-                m.generator = generator
 
 
 def reparameterize(mean, log_var, generator):
@@ -317,8 +300,8 @@ def reparameterize(mean, log_var, generator):
 class NegativeLogLikelihood:
     """Mean over rows of ``-log p(x | z)`` (nats per row, in the input's units)."""
 
-    def __call__(self, output, target, weights=None):
-        return -row_mean(output.log_likelihood, weights)
+    def __call__(self, output, batch):
+        return -row_mean(output.log_likelihood, batch.weights)
 
 
 @dataclass(frozen=True)
@@ -327,10 +310,10 @@ class GaussianKL:
 
     name = "kl"
 
-    def __call__(self, output, module, x_in, weights=None):
+    def __call__(self, output, module, batch):
         mean, log_var = output.mean, output.log_var
         kl = mean.square() + torch.exp(log_var) - 1.0 - log_var
-        return 0.5 * row_mean(kl.sum(dim=1), weights)
+        return 0.5 * row_mean(kl.sum(dim=1), batch.weights)
 
 
 class VariationalObjective(Objective):
@@ -356,21 +339,22 @@ class VariationalObjective(Objective):
         self.kl_weight = kl_weight
         self.seed = seed
 
-    def __call__(self, module, x_in, target, weights=None):
-        output = module(x_in)
-        parts = [self.reconstruction(output, target, weights)]
-        parts.extend(term(output, module, x_in, weights) for term in self.terms)
+    def __call__(self, module, batch):
+        output = module(batch.inputs)
+        parts = [self.reconstruction(output, batch)]
+        parts.extend(term(output, module, batch) for term in self.terms)
         total = parts[0] + self.kl_weight * parts[1]
         for part in parts[2:]:
             total = total + part
         return total, parts
 
-    def evaluation_loss(self, module, x_in, target, weights=None):
+    def evaluation_loss(self, module, batch):
         """The negative ELBO of a batch, from one seeded draw per row."""
-        generator = torch.Generator(device=x_in.device).manual_seed(self.seed)
-        output = module(x_in, generator=generator)
-        nll = self.reconstruction(output, target, weights)
-        return nll + self.terms[0](output, module, x_in, weights)
+        device = batch.inputs.device
+        generator = torch.Generator(device=device).manual_seed(self.seed)
+        output = module(batch.inputs, generator=generator)
+        nll = self.reconstruction(output, batch)
+        return nll + self.terms[0](output, module, batch)
 
 
 # ----------------------------------------------------------------------
@@ -391,7 +375,7 @@ def importance_weighted_log_likelihood(module, x, eps):
     other rows are scored with it or in what order. The log-mean-exp is
     taken in float64.
     """
-    width = max(m.weight.shape[0] for m in module.modules() if hasattr(m, "weight"))
+    width = module.widest_activation()
     rows = max(1, _SCORE_ELEMENTS // (eps.shape[0] * width))
     return torch.cat(
         [

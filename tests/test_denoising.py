@@ -48,9 +48,9 @@ def record_training_inputs(monkeypatch):
     seen = []
     original = skae._training.train_step
 
-    def spy(run, x_in, target, weights=None):
-        seen.append((x_in.detach().clone(), target.detach().clone()))
-        return original(run, x_in, target, weights)
+    def spy(run, batch):
+        seen.append((batch.inputs.detach().clone(), batch.rows.detach().clone()))
+        return original(run, batch)
 
     monkeypatch.setattr(skae._training, "train_step", spy)
     return seen
@@ -266,8 +266,8 @@ def test_early_stopping_validates_on_a_fixed_corruption(monkeypatch):
     assert len(validations) == dae.n_iter_ == len(dae.validation_loss_curve_)
     assert len({seed for _, _, seed in validations}) == 1
     val, corrupt, seed = validations[0]
-    val_in = corrupt(val, torch.Generator().manual_seed(seed))
-    again = corrupt(val, torch.Generator().manual_seed(seed))
+    val_in = corrupt(val.rows, torch.Generator().manual_seed(seed))
+    again = corrupt(val.rows, torch.Generator().manual_seed(seed))
     assert torch.equal(val_in, again)
     assert (val_in == 0).double().mean().item() > 0.2
     # The clean model would be judged on clean rows: a lower loss.

@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from skae._batch import Batch
 from skae._objective import BinaryCrossEntropy, MeanSquaredError, Objective
 from skae._penalties import L1Activity
 
@@ -13,13 +14,13 @@ def test_total_is_sum_of_parts_and_mse_is_variance_normalised(small_module):
         8, 6, generator=torch.Generator().manual_seed(0), dtype=torch.float64
     )
     objective = Objective(MeanSquaredError(4.0), terms=[L1Activity(0.3)])
-    total, parts = objective(module, x, x)
+    total, parts = objective(module, Batch(x))
     assert objective.names == ("reconstruction", "l1_sparsity")
     assert total.item() == pytest.approx(sum(p.item() for p in parts))
     output = module(x).reconstruction
     assert parts[0].item() == pytest.approx(((output - x) ** 2).mean().item() / 4.0)
     # Validation monitors the reconstruction loss alone.
-    assert objective.evaluation_loss(module, x, x).item() == pytest.approx(
+    assert objective.evaluation_loss(module, Batch(x)).item() == pytest.approx(
         parts[0].item()
     )
 
@@ -35,7 +36,7 @@ def test_mse_is_finite_and_equivariant_at_extreme_scales(variance):
     class Forward:
         reconstruction = output
 
-    loss = MeanSquaredError(variance)(Forward, target).item()
+    loss = MeanSquaredError(variance)(Forward, Batch(target)).item()
     assert loss == pytest.approx(2.5, rel=1e-5)
 
 
@@ -43,5 +44,5 @@ def test_bce_compares_probabilities():
     class Forward:
         reconstruction = torch.tensor([[0.5, 0.5]])
 
-    loss = BinaryCrossEntropy()(Forward, torch.tensor([[0.0, 1.0]])).item()
+    loss = BinaryCrossEntropy()(Forward, Batch(torch.tensor([[0.0, 1.0]]))).item()
     assert loss == pytest.approx(-torch.log(torch.tensor(0.5)).item())

@@ -7,12 +7,18 @@ import pytest
 import torch
 
 from skae import _penalties as penalties
+from skae._batch import Batch
 from skae._modules import Output
 from skae._penalties import Contractive, ElasticNet, KLSparsity, L1Activity
 
 
 def forward_with(codes):
     return Output(reconstruction=None, codes=codes)
+
+
+def batch_of(codes):
+    """A batch of unweighted rows as many as ``codes``."""
+    return Batch(torch.zeros(codes.shape[0], 1, dtype=codes.dtype))
 
 
 def test_kl_sparsity_matches_formula_and_vanishes_at_target():
@@ -22,26 +28,24 @@ def test_kl_sparsity_matches_formula_and_vanishes_at_target():
     expected = 2.0 * np.sum(
         rho * np.log(rho / rho_hat) + (1 - rho) * np.log((1 - rho) / (1 - rho_hat))
     )
-    assert math.isclose(term(forward_with(codes), None, None).item(), expected)
+    output = forward_with(codes)
+    assert math.isclose(term(output, None, batch_of(codes)).item(), expected)
     at_target = torch.full((4, 3), 0.2, dtype=torch.float64)
-    assert term(forward_with(at_target), None, None).item() == pytest.approx(
-        0.0, abs=1e-12
-    )
+    value = term(forward_with(at_target), None, batch_of(at_target)).item()
+    assert value == pytest.approx(0.0, abs=1e-12)
 
 
 def test_kl_sparsity_maps_tanh_codes_to_unit_interval():
     tanh_codes = torch.full((4, 3), -0.6, dtype=torch.float64)  # (a + 1) / 2 = 0.2
     term = KLSparsity(0.2, 1.0, tanh_codes=True)
-    assert term(forward_with(tanh_codes), None, None).item() == pytest.approx(
-        0, abs=1e-12
-    )
+    value = term(forward_with(tanh_codes), None, batch_of(tanh_codes)).item()
+    assert value == pytest.approx(0, abs=1e-12)
 
 
 def test_l1_activity_is_weighted_mean_abs_code():
     codes = torch.tensor([[1.0, -3.0], [0.0, 2.0]])
-    assert L1Activity(0.5)(forward_with(codes), None, None).item() == pytest.approx(
-        0.5 * 1.5
-    )
+    value = L1Activity(0.5)(forward_with(codes), None, batch_of(codes)).item()
+    assert value == pytest.approx(0.5 * 1.5)
 
 
 def test_elastic_net_penalises_weights_not_biases(small_module):
@@ -50,8 +54,9 @@ def test_elastic_net_penalises_weights_not_biases(small_module):
         torch.nn.init.constant_(p, 0.5)
     n_weights = sum(w.numel() for w in module.weights())
     output = forward_with(torch.zeros(1, 2, dtype=torch.float64))
-    l1 = ElasticNet(alpha=0.1, l1_ratio=1.0)(output, module, None).item()
-    l2 = ElasticNet(alpha=0.1, l1_ratio=0.0)(output, module, None).item()
+    batch = batch_of(output.codes)
+    l1 = ElasticNet(alpha=0.1, l1_ratio=1.0)(output, module, batch).item()
+    l2 = ElasticNet(alpha=0.1, l1_ratio=0.0)(output, module, batch).item()
     assert l1 == pytest.approx(0.1 * 0.5 * n_weights)
     assert l2 == pytest.approx(0.1 * 0.5 * 0.25 * n_weights)
 
@@ -94,7 +99,7 @@ def test_contractive_term_equals_the_finite_difference_jacobian(scaled_module):
     )
     x.requires_grad_(True)
     output = scaled_module(x)
-    value = Contractive(0.5)(output, scaled_module, x)
+    value = Contractive(0.5)(output, scaled_module, Batch(x))
     expected = 0.5 * finite_difference_norms(scaled_module, x.detach()).mean()
     assert value.item() == pytest.approx(expected.item(), rel=1e-6)
     # Differentiable with respect to the weights.
@@ -110,7 +115,8 @@ def test_contractive_estimate_is_unbiased(scaled_module, monkeypatch):
     x.requires_grad_(True)
     scaled_module.set_generator(torch.Generator().manual_seed(0))
     estimates = [
-        Contractive(1.0)(scaled_module(x), scaled_module, x).item() for _ in range(4000)
+        Contractive(1.0)(scaled_module(x), scaled_module, Batch(x)).item()
+        for _ in range(4000)
     ]
     exact = finite_difference_norms(scaled_module, x.detach()).mean().item()
     assert np.mean(estimates) == pytest.approx(exact, rel=0.03)

@@ -85,9 +85,10 @@ def _spy_batches(monkeypatch):
     """Record (target rows, their weights) of every training step."""
     seen, real = [], training.train_step
 
-    def spy(run, x_in, target, weights=None):
-        seen.append((target.numpy().copy(), None if weights is None else weights))
-        return real(run, x_in, target, weights)
+    def spy(run, batch):
+        weights = batch.weights
+        seen.append((batch.rows.numpy().copy(), weights))
+        return real(run, batch)
 
     monkeypatch.setattr(training, "train_step", spy)
     return seen
@@ -126,8 +127,8 @@ def test_early_stopping_splits_the_rows_of_positive_weight(monkeypatch):
     evaluated, real = [], training.evaluate
 
     def spy(module, objective, X, *args, **kwargs):
-        for _, batch, weights in training.epoch_batches(X, 10**6, False, None):
-            evaluated.append((batch[:, 0].numpy().copy(), weights))
+        for _, batch in training.epoch_batches(X, 10**6, False, None):
+            evaluated.append((batch.rows[:, 0].numpy().copy(), batch.weights))
         return real(module, objective, X, *args, **kwargs)
 
     monkeypatch.setattr(training, "evaluate", spy)

@@ -185,12 +185,12 @@ def test_row_stream_weights_follow_their_rows(digits):
     )
     stream.chunk_rows, stream.block_rows = 128, 50
     # Copies: the stream reuses two buffers.
-    chunks = [(c.clone(), w.clone()) for c, w in stream.chunks(True)]
+    chunks = [(c.rows.clone(), c.weights.clone()) for c in stream.chunks(True)]
     seen = torch.cat([c[:, 0] for c, _ in chunks]).numpy()
     given = torch.cat([w for _, w in chunks]).numpy()
     np.testing.assert_array_equal(np.sort(seen), rows)
     np.testing.assert_array_equal(given, 1.0 + seen % 5)
-    assert stream.head(3)[:, 0].tolist() == [3.0, 5.0, 7.0]
+    assert stream.head(3).rows[:, 0].tolist() == [3.0, 5.0, 7.0]
 
 
 @pytest.mark.parametrize("rows", [None, np.arange(3, 1790, 2)])
@@ -207,7 +207,7 @@ def test_row_stream_reads_every_row_once_per_pass(digits, rows):
     expected = digits if rows is None else digits[rows]
     orders = []
     for shuffle in (True, True, False):
-        chunks = [c.clone() for c, _ in stream.chunks(shuffle)]
+        chunks = [c.rows.clone() for c in stream.chunks(shuffle)]
         assert all(len(c) == 128 for c in chunks[:-1])
         seen = torch.cat(chunks).numpy()
         if not shuffle:

@@ -88,8 +88,8 @@ def test_lifetime_sparsity_acts_in_training_only(cls, pixels, monkeypatch):
     kept = []
     real_forward = LifetimeSparsity.forward
 
-    def forward(self, x):
-        out = real_forward(self, x)
+    def forward(self, x, weights=None):
+        out = real_forward(self, x, weights)
         if self.training:
             kept.append(((out != 0).sum(dim=0), x.shape[0]))
         return out

@@ -6,9 +6,11 @@ import pytest
 import torch
 
 import skae._training as training
+from skae._batch import Batch
 from skae._objective import MeanSquaredError, Objective
 from skae._recipe import build_optimizer
 from skae._training import (
+    NETWORK,
     History,
     LoopSettings,
     Run,
@@ -30,7 +32,7 @@ def setup(small_module):
         module = small_module(seed)
         run = Run(
             module,
-            build_optimizer("adam", module, 1e-2),
+            {NETWORK: build_optimizer("adam", module, 1e-2)},
             Objective(MeanSquaredError()),
             LoopSettings(**{"max_iter": 2, "batch_size": 16, "tol": 0.0, **settings}),
             torch.Generator().manual_seed(0),
@@ -50,7 +52,7 @@ def test_run_epoch_returns_batch_weighted_means(setup):
     replay = build_optimizer("adam", module, 1e-2)
     losses = []
     for rows in (slice(0, 4), slice(4, 8), slice(8, 10)):
-        total, _ = run.objective(module, X[rows], X[rows])
+        total, _ = run.objective(module, Batch(X[rows]))
         replay.zero_grad()
         total.backward()
         replay.step()
@@ -98,7 +100,7 @@ def test_fit_loop_detects_divergence_and_restores_best_weights(setup):
     fit_loop(run, X)
     # Plain SGD with a huge step blows up geometrically (Adam's steps are
     # bounded by the learning rate, so it only wanders off, finitely).
-    run.optimizer = build_optimizer("sgd", run.module, 1e4)
+    run.optimizers = {NETWORK: build_optimizer("sgd", run.module, 1e4)}
     run.settings.max_iter = 20
     reason = fit_loop(run, X)
     assert reason is StopReason.DIVERGED and reason.diverged
@@ -111,7 +113,7 @@ def test_fit_loop_detects_divergence_and_restores_best_weights(setup):
 def test_fit_loop_divergence_before_any_epoch_keeps_incoming_weights(setup):
     X, run = setup(max_iter=20)
     before = {k: v.clone() for k, v in run.module.state_dict().items()}
-    run.optimizer = build_optimizer("sgd", run.module, 1e4)
+    run.optimizers = {NETWORK: build_optimizer("sgd", run.module, 1e4)}
     reason = fit_loop(run, X)
     assert reason is StopReason.DIVERGED_AT_START and reason.diverged
     assert all(torch.equal(before[k], v) for k, v in run.module.state_dict().items())
@@ -147,8 +149,8 @@ def test_validation_corruption_is_the_same_at_every_pass(setup):
     X, run = setup(max_iter=3, early_stopping=True)
     inputs = []
 
-    def corrupt(batch, generator):
-        noisy = batch + torch.randn(batch.shape, generator=generator, dtype=batch.dtype)
+    def corrupt(rows, generator):
+        noisy = rows + torch.randn(rows.shape, generator=generator, dtype=rows.dtype)
         if not torch.is_grad_enabled():  # only the validation passes
             inputs.append(noisy)
         return noisy

@@ -291,16 +291,21 @@ def test_kl_warmup_changes_the_gradient_not_the_reported_terms(linear_data):
 def test_cosine_learning_rate_decays_over_max_iter(linear_data):
     X = linear_data[0][:100]
     vae = VariationalAutoencoder(learning_rate="cosine", **SMALL).fit(X)
-    rates = [g["lr"] for g in vae._network.optimizer.param_groups]
+    rates = _learning_rates(vae)
     # The last of 5 epochs trains at epoch 4's rate: (1 + cos(4 pi / 5)) / 2.
     factor = 0.05 + 0.95 * (1 + np.cos(4 * np.pi / 5)) / 2
     np.testing.assert_allclose(rates, np.array([1e-3, 1e-2]) * factor)
     constant = VariationalAutoencoder(**SMALL).fit(X)
-    groups = constant._network.optimizer.param_groups
+    groups = constant._network.optimizers["network"].param_groups
     assert [g["lr"] for g in groups] == pytest.approx([1e-3, 1e-2])
     assert "initial_lr" not in groups[0]
     assert constant.loss_curve_[0] == vae.loss_curve_[0]
     assert constant.loss_curve_[-1] != vae.loss_curve_[-1]
+
+
+def _learning_rates(vae):
+    """The learning rate of each group of the network's optimizer."""
+    return [g["lr"] for g in vae._network.optimizers["network"].param_groups]
 
 
 def test_schedules_count_epochs_across_partial_fit(linear_data):
@@ -311,8 +316,7 @@ def test_schedules_count_epochs_across_partial_fit(linear_data):
     for _ in range(5):
         streamed.partial_fit(X)
     assert streamed.n_iter_ == 5
-    rates = [g["lr"] for g in streamed._network.optimizer.param_groups]
-    assert rates == [g["lr"] for g in fitted._network.optimizer.param_groups]
+    assert _learning_rates(streamed) == _learning_rates(fitted)
     assert streamed.code_variance_.shape == (2,)
 
 

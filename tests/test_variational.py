@@ -7,6 +7,7 @@ import pytest
 import torch
 from scipy import stats
 
+from skae._batch import Batch
 from skae._recipe import NetworkRecipe, build_network, build_optimizer
 from skae._schedules import CosineLearningRate, KLWarmUp
 from skae._variational import (
@@ -29,6 +30,7 @@ def make_network(likelihood="gaussian", noise_variance="isotropic", seed=0, **kw
         n_components=2,
         hidden_layer_sizes=(5,),
         code="gaussian",
+        kind="variational",
         dtype="float64",
         likelihood=likelihood,
         noise_variance=noise_variance,
@@ -51,7 +53,7 @@ def test_recipe_builds_a_variational_network_and_round_trips():
     widths = [layer[0].out_features for layer in module.hidden_layers()[::2]]
     assert widths == [5, 5]
     recipe = NetworkRecipe(
-        4, 2, code="gaussian", likelihood="bernoulli", noise_variance=None
+        4, 2, code="gaussian", likelihood="bernoulli", kind="variational"
     )
     assert NetworkRecipe.from_dict(recipe.to_dict()) == recipe
 
@@ -127,7 +129,7 @@ def test_kl_term_is_the_closed_form_and_the_objective_weights_it():
     module.set_generator(torch.Generator().manual_seed(0))
     objective = VariationalObjective(kl_weight=0.25)
     x = data()
-    total, (nll, kl) = objective(module, x, x)
+    total, (nll, kl) = objective(module, Batch(x))
     module.set_generator(torch.Generator().manual_seed(0))
     output = module(x)
     mean, var = output.mean, output.log_var.exp()
@@ -143,9 +145,9 @@ def test_evaluation_loss_is_a_seeded_negative_elbo():
     module = make_network()
     x = data()
     objective = VariationalObjective(seed=5)
-    first = objective.evaluation_loss(module, x, x)
-    assert torch.equal(objective.evaluation_loss(module, x, x), first)
-    other = VariationalObjective(seed=6).evaluation_loss(module, x, x)
+    first = objective.evaluation_loss(module, Batch(x))
+    assert torch.equal(objective.evaluation_loss(module, Batch(x)), first)
+    other = VariationalObjective(seed=6).evaluation_loss(module, Batch(x))
     assert not torch.equal(other, first)
 
 
@@ -212,7 +214,7 @@ def test_samples_come_from_the_prior_and_the_noise():
 
 def test_noise_log_variance_learns_faster():
     module = make_network()
-    groups = module.parameter_groups(1e-3)
+    groups = module.optimizer_parameters("network", 1e-3)
     assert groups[1]["params"] == [module.noise_log_variance]
     assert groups[1]["lr"] == pytest.approx(1e-3 * NOISE_LEARNING_RATE_FACTOR)
     assert sum(len(g["params"]) for g in groups) == len(list(module.parameters()))
@@ -226,7 +228,8 @@ def test_noise_log_variance_learns_faster():
     }
     assert decays[id(module.noise_log_variance)] == 0.0
     assert decays[id(module.output_linear().weight)] == 0.1
-    assert len(make_network("bernoulli").parameter_groups(1e-3)) == 1
+    bernoulli = make_network("bernoulli")
+    assert len(bernoulli.optimizer_parameters("network", 1e-3)) == 1
 
 
 def test_kl_warm_up_ramps_the_weight_to_beta():
@@ -242,7 +245,7 @@ def test_kl_warm_up_ramps_the_weight_to_beta():
 def test_cosine_learning_rate_keeps_each_groups_ratio():
     module = make_network()
     optimizer = build_optimizer("adam", module, 1e-3)
-    schedule = CosineLearningRate(optimizer, n_epochs=10, final=0.05)
+    schedule = CosineLearningRate((optimizer,), n_epochs=10, final=0.05)
     rates = []
     for epoch in (0, 5, 10, 12):
         schedule(epoch)

@@ -11,13 +11,6 @@ import numpy as np
 from ._common import final_step, import_pyplot
 
 
-def _linear_weights(module):
-    """Weight matrices of the linear layers in ``module``, in forward order."""
-    return [
-        m.weight for m in module.modules() if getattr(m, "weight", None) is not None
-    ]
-
-
 class FiltersDisplay:
     """A layer's weights as images: the filters an autoencoder has learned.
 
@@ -188,13 +181,9 @@ class FiltersDisplay:
         """
         import_pyplot(f"{cls.__name__}.from_estimator")
         (fitted,) = final_step(estimator)
-        if layer == "decoder":
-            weight = _linear_weights(fitted.decoder_)[-1].t()
-        elif layer == "encoder":
-            weight = _linear_weights(fitted.encoder_)[0]
-        else:
+        if layer not in ("decoder", "encoder"):
             raise ValueError(f"layer must be 'decoder' or 'encoder'; got {layer!r}.")
-        filters = weight.detach().cpu().double().numpy()
+        filters = fitted._filters(layer)
         if n_filters is not None:
             if not isinstance(n_filters, Integral) or n_filters < 1:
                 raise ValueError(

@@ -1,0 +1,54 @@
+"""Seed streams: independent seeds for each random part of a fit, from one draw.
+
+A fit draws one integer from ``random_state`` and derives every seed it uses
+from it, one :class:`Stream` per random part, so that the parts are
+independent of each other and changing how one of them draws leaves the
+others (and their fits) the same. Nothing here knows about scikit-learn or
+torch.
+"""
+
+# Authors: The skae developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import enum
+
+import numpy as np
+
+
+class Stream(enum.IntEnum):
+    """The random parts of a fit, each seeded by its own stream.
+
+    The numbers are part of every saved and repeated fit: a new stream takes
+    the next number, and none is ever renumbered.
+    """
+
+    #: Weight initialisation.
+    INIT = 0
+    #: Shuffling, dropout masks, corruption noise and sampled codes in training.
+    TRAIN = 1
+    #: The early-stopping split into training and validation rows.
+    SPLIT = 2
+    #: The validation rows' corruption (or sampled codes), the same every epoch.
+    VALIDATION_NOISE = 3
+    #: The outlier detector's row subsamples (``max_samples``).
+    SUBSAMPLE = 4
+    #: The block order of streamed data.
+    BLOCK = 5
+    #: The variational autoencoder's importance-sampling draws.
+    SCORE = 6
+    #: The rows ``explained_variance_ratio_`` reads.
+    EXPLAINED_ROWS = 7
+    #: The outlier detector's calibration rows.
+    CALIBRATION = 8
+    #: The seeds of the outlier detector's ensemble members.
+    ENSEMBLE = 9
+
+
+def derived_seed(seed, stream, n_iter=0):
+    """The seed of ``stream`` for the fit seeded with ``seed``.
+
+    ``n_iter`` (for instance the number of epochs trained so far) gives a
+    stream a fresh seed at every training call of one network.
+    """
+    sequence = np.random.SeedSequence([seed, int(stream), n_iter])
+    return int(sequence.generate_state(1)[0])
