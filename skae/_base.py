@@ -1,10 +1,11 @@
-"""The shared base of skae's estimators: parameters and fitting.
+"""The shared base of skae's estimators: fitting, whatever the model family.
 
-An estimator derives a network recipe and an objective from its parameters,
-hands a training run to ``_training.fit_loop`` and publishes what came back
-as fitted attributes. The torch objects are built from plain descriptions
-by ``_recipe``; parameter constraints and checks live in ``_params``,
-batched inference in ``_inference``.
+An estimator derives a network recipe and an objective from its parameters
+(the family's hooks), hands a training run to ``_training.fit_loop`` and
+publishes what came back as fitted attributes. The torch objects are built
+from plain descriptions by ``_recipe``; parameter constraints and checks
+live in ``_params``, the loop's data in ``_data``, batched inference in
+``_inference``.
 """
 
 # Authors: The skae developers
@@ -22,35 +23,24 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 
-from ._batch import Batch
 from ._data import (
     ColumnSummary,
-    RowStream,
-    dense_nbytes,
     network_dtype,
-    resident_budget,
     resolve_device,
-    to_tensor,
+    split_rows,
+    training_data,
 )
 from ._inference import _ACCEPT_SPARSE, FLOAT_DTYPES, _InferenceMixin
 from ._memory import memory_guard
-from ._modules import TopK
 from ._params import (
     PARAMETER_CONSTRAINTS,
-    check_reconstruction_settings,
-    check_settings,
+    check_early_stopping,
+    check_hidden_sizes,
     hidden_sizes,
 )
-from ._penalties import Contractive, ElasticNet, KLSparsity, L1Activity
+from ._penalties import ElasticNet
 from ._persistence import dump_state, load_state
-from ._recipe import (
-    NetworkRecipe,
-    NetworkState,
-    build_network,
-    build_objective,
-    build_optimizer,
-)
-from ._schedules import LinearSchedule
+from ._recipe import NetworkState, build_network, build_optimizer
 from ._seeds import Stream, derived_seed
 from ._sklearn_compat import _check_sample_weight, _fit_context
 from ._threads import numpy_workers, threads_for
@@ -71,30 +61,63 @@ def _unless_uniform(weights):
     return weights
 
 
+def _stop_warning(reason, n_iter, max_iter, incremental):
+    """``(message, category)`` of the warning for how training stopped, or None."""
+    if reason is StopReason.DIVERGED_AT_START:
+        return (
+            "Training diverged (the loss or the weights became NaN or "
+            "infinite); the weights from before this call were kept. Lower "
+            "learning_rate_init to train further.",
+            ConvergenceWarning,
+        )
+    if reason is StopReason.DIVERGED:
+        return (
+            "Training diverged (the loss or the weights became NaN or "
+            "infinite); the weights of the best epoch were restored after "
+            f"{n_iter} epochs. Lower learning_rate_init to train further.",
+            ConvergenceWarning,
+        )
+    if reason is StopReason.INTERRUPTED:
+        return (
+            "Training interrupted by user; the best weights so far are kept.",
+            UserWarning,
+        )
+    if reason is StopReason.MAX_ITER and not incremental:
+        return (
+            f"Maximum iterations ({max_iter}) reached and the optimization "
+            "hasn't converged yet.",
+            ConvergenceWarning,
+        )
+    return None
+
+
 class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
     """Base class of skae's estimators; not for direct use.
 
-    Subclasses add mixins and parameters and override these hooks, never
-    the training loop:
+    A model family subclasses it (``_reconstruction._ReconstructionAutoencoder``,
+    ``VariationalAutoencoder``), stores its parameters in its own
+    ``__init__`` and overrides these hooks, never the training loop:
 
-    - ``_check_settings(X, summary)``: raise for parameter values that are
-      invalid together or for ``X``; changes nothing.
-    - ``_network_recipe(n_features, dtype)`` and ``_objective_terms()``:
-      the network and the penalty terms the parameters describe;
-      ``_code_width()`` and ``_hidden_sizes()``: ``n_components`` and
-      ``hidden_layer_sizes`` resolved, which both read.
-    - ``_build_objective()``: the training objective, the reconstruction
-      loss plus ``_objective_terms()`` by default (the variational
-      autoencoder's is the negative ELBO).
-    - ``_schedules(module, objective, optimizer)``: callables run before
+    - ``_network_recipe(n_features, dtype)``: the network the parameters
+      describe (a :class:`~skae._recipe.NetworkRecipe`); ``_code_width()``
+      and ``_hidden_sizes()``: ``n_components`` and ``hidden_layer_sizes``
+      resolved.
+    - ``_build_objective()``: the training objective (the reconstruction
+      loss plus penalty terms, the negative ELBO...).
+    - ``_build_optimizers(module)``: the run's optimizers by name (one that
+      trains the whole network by default); ``_training_step()``: how one
+      batch is trained (None: objective, backward, one step).
+    - ``_schedules(module, objective, optimizers)``: callables run before
       each epoch with the number of epochs trained so far (a top-k
       schedule, a KL warm-up, a learning-rate schedule).
+    - ``_check_settings(X, summary)``: raise for parameter values that are
+      invalid together or for ``X``; changes nothing.
     - ``_observe_data(summary, fresh)``: record what the estimator keeps of
       the training data's column statistics (the denoiser's clipping
       range), before the network is built; ``fresh`` when this fit starts
       a new network rather than continuing one.
     - ``_corruption()``: how a training batch's input is made from the clean
-      batch (the denoiser), or None.
+      rows (the denoiser), or None.
     - ``_fit_full(X, sample_weight)``: the work of ``fit`` after
       validation; one training run by default (the outlier detector trains
       several rounds).
@@ -113,76 +136,6 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         "decision_function",
         "predict",
     )
-
-    # Every public class defines its own __init__ with its defaults (so that
-    # errors and signatures name the public class); this one only stores the
-    # shared parameters.
-    def __init__(
-        self,
-        n_components,
-        *,
-        hidden_layer_sizes,
-        activation,
-        output_activation,
-        loss,
-        solver,
-        learning_rate_init,
-        batch_size,
-        max_iter,
-        tol,
-        n_iter_no_change,
-        early_stopping,
-        validation_fraction,
-        shuffle,
-        alpha,
-        l1_ratio,
-        dropout,
-        sparsity,
-        sparsity_target,
-        sparsity_weight,
-        sparsity_k,
-        sparsity_k_start,
-        sparsity_alpha,
-        sparsity_rate,
-        contractive_weight,
-        tied_weights,
-        warm_start,
-        verbose,
-        random_state,
-        device,
-        n_threads,
-    ):
-        self.n_components = n_components
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.output_activation = output_activation
-        self.loss = loss
-        self.solver = solver
-        self.learning_rate_init = learning_rate_init
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.shuffle = shuffle
-        self.alpha = alpha
-        self.l1_ratio = l1_ratio
-        self.dropout = dropout
-        self.sparsity = sparsity
-        self.sparsity_target = sparsity_target
-        self.sparsity_weight = sparsity_weight
-        self.sparsity_k = sparsity_k
-        self.sparsity_k_start = sparsity_k_start
-        self.sparsity_alpha = sparsity_alpha
-        self.sparsity_rate = sparsity_rate
-        self.contractive_weight = contractive_weight
-        self.tied_weights = tied_weights
-        self.warm_start = warm_start
-        self.verbose = verbose
-        self.random_state = random_state
-        self.device = device
-        self.n_threads = n_threads
 
     # ------------------------------------------------------------------
     # Fitting
@@ -380,11 +333,25 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         generator.manual_seed(
             derived_seed(self._seed, Stream.TRAIN, network.history.n_iter)
         )
-        train_rows, val_rows = self._split_rows(X.shape[0], incremental, sample_weight)
+        fraction = self.validation_fraction
+        if not self.early_stopping or incremental:
+            fraction = None
+        split_seed = derived_seed(self._seed, Stream.SPLIT)
+        train_rows, val_rows = split_rows(
+            X.shape[0], sample_weight, fraction, split_seed
+        )
         n_train = X.shape[0] if train_rows is None else len(train_rows)
         settings = self._loop_settings(n_train, val_rows is not None, incremental)
-        train, val = self._loop_data(
-            X, train_rows, val_rows, dtype, device, settings.batch_size, sample_weight
+        block_seed = derived_seed(self._seed, Stream.BLOCK, network.history.n_iter)
+        train, val = training_data(
+            X,
+            train_rows,
+            val_rows,
+            sample_weight,
+            dtype,
+            device,
+            settings.batch_size,
+            np.random.default_rng(block_seed),
         )
         corrupt = self._corruption()
         objective = self._build_objective()
@@ -437,41 +404,6 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
             return Validation(val)
         return Validation(val, derived_seed(self._seed, Stream.VALIDATION_NOISE))
 
-    def _loop_data(self, X, train_rows, val_rows, dtype, device, batch_size, weights):
-        """The loop's training and validation data.
-
-        Data whose dense size in the network's dtype fits the device's budget
-        (256 MiB of host memory on the CPU, half the free memory of a CUDA
-        device) are copied to the device once and stay resident: the fast
-        path. Larger data (a big memmap, a sparse matrix that would be big
-        dense) are streamed from ``X`` in shuffled chunks instead, so memory
-        stays bounded whatever the number of rows. ``weights`` (one per row
-        of ``X``, or None) follow their rows either way.
-        """
-        if dense_nbytes(X, dtype) <= resident_budget(device):
-            train = self._resident(X, train_rows, weights, dtype, device)
-            val = None
-            if val_rows is not None:
-                val = self._resident(X, val_rows, weights, dtype, device)
-            return train, val
-        seed = derived_seed(self._seed, Stream.BLOCK, self._network.history.n_iter)
-        rng = np.random.default_rng(seed)
-        val = None
-        if val_rows is not None:
-            val = RowStream(X, dtype, device, batch_size, rng, val_rows, weights)
-        train = RowStream(X, dtype, device, batch_size, rng, train_rows, weights)
-        return train, val
-
-    @staticmethod
-    def _resident(X, rows, weights, dtype, device):
-        """Rows ``rows`` of ``X`` (all when None) as a :class:`~skae._batch.Batch`
-        of device tensors, with their weights when ``weights`` is given."""
-        data = to_tensor(X if rows is None else X[rows], dtype, device)
-        if weights is None:
-            return Batch(data)
-        weights = weights if rows is None else weights[rows]
-        return Batch(data, torch.as_tensor(weights, dtype=dtype).to(device))
-
     def _initialize(self, X, summary, device):
         # Unfitted until this fit succeeds: a failure part-way must not pair
         # the previous fit's encoder_ with a new network.
@@ -503,85 +435,23 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         module.reset_parameters(init)
         self._network = NetworkState(recipe, module)
 
-    def _network_recipe(self, n_features, dtype):
-        """The :class:`~skae._recipe.NetworkRecipe` the parameters describe."""
-        code, code_options = self._code_layer()
-        return NetworkRecipe(
-            n_features=n_features,
-            n_components=self._code_width(),
-            hidden_layer_sizes=self._hidden_sizes(),
-            activation=self.activation,
-            output_activation=self.output_activation,
-            dropout=self.dropout,
-            code=code,
-            code_options=code_options,
-            tied_weights=self.tied_weights,
-            dtype=str(dtype).removeprefix("torch."),
-        )
-
-    def _code_layer(self):
-        """The code layer's kind and options, as the recipe names them."""
-        if self.sparsity == "topk":
-            alpha_k = round(self.sparsity_alpha * self.sparsity_k)
-            k_eval = min(self._code_width(), alpha_k)
-            return "topk", (("k", self.sparsity_k), ("k_eval", k_eval))
-        if self.sparsity == "lifetime":
-            return "lifetime", (("rate", self.sparsity_rate),)
-        return "dense", ()
-
-    def _schedules(self, module, objective, optimizers):
-        """Settings that change during training, each called before an epoch.
-
-        ``sparsity_k_start`` lowers the top-k layer's k linearly to
-        ``sparsity_k`` over the first half of ``max_iter`` epochs.
-        """
-        if self.sparsity != "topk" or self.sparsity_k_start is None:
-            return ()
-        (topk,) = (m for m in module.encoder if isinstance(m, TopK))
-        epochs = max(1, self.max_iter // 2)
-        return (
-            LinearSchedule(
-                lambda k: setattr(topk, "k", round(k)),
-                self.sparsity_k_start,
-                self.sparsity_k,
-                epochs,
-            ),
-        )
-
-    def _code_width(self):
-        """The width of the code layer: ``n_components`` resolved."""
-        return self.n_components
-
     def _hidden_sizes(self):
         """The widths of the encoder's hidden layers: ``hidden_layer_sizes``
         resolved, as a tuple."""
         return tuple(hidden_sizes(self.hidden_layer_sizes))
 
+    def _code_width(self):
+        """The width of the code layer: ``n_components`` resolved."""
+        return self.n_components
+
     def _weight_terms(self):
         """The penalty on the weights (elastic net), if any, as a list."""
         adamw = self.solver == "adamw"
-        # AdamW applies the L2 part as decoupled decay (_build_optimizer).
+        # AdamW applies the L2 part as decoupled decay (_build_optimizers).
         alpha = self.alpha * (self.l1_ratio if adamw else 1.0)
         if alpha > 0:
             return [ElasticNet(alpha, 1.0 if adamw else self.l1_ratio)]
         return []
-
-    def _objective_terms(self):
-        """The penalty terms the parameters ask for, in reporting order."""
-        terms = self._weight_terms()
-        sparsity = self.sparsity
-        if sparsity == "kl":
-            tanh = self.activation == "tanh"
-            terms.append(KLSparsity(self.sparsity_target, self.sparsity_weight, tanh))
-        elif sparsity == "l1":
-            terms.append(L1Activity(self.sparsity_weight))
-        if self.contractive_weight > 0:
-            terms.append(Contractive(self.contractive_weight))
-        return terms
-
-    def _build_objective(self):
-        variance = self._variance if self.loss == "mse" else 1.0
-        return build_objective(self.loss, variance, self._objective_terms())
 
     def _build_optimizers(self, module):
         """The run's optimizers by name: one for the whole network by default."""
@@ -596,38 +466,20 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         for the default step (see :func:`skae._training.train_step`)."""
         return None
 
+    def _schedules(self, module, objective, optimizers):
+        """Settings that change during training, each called before an epoch."""
+        return ()
+
     def _observe_data(self, summary, fresh):
         """Record what the estimator keeps of the data's column statistics."""
 
     def _corruption(self):
-        """The hook making a training batch's input from the clean batch.
+        """The hook making a training batch's input from the clean rows.
 
-        Returns ``None`` (inputs are the clean batch) or a callable
-        ``corrupt(batch, generator) -> tensor``; see the denoising autoencoder.
+        Returns ``None`` (inputs are the clean rows) or a callable
+        ``corrupt(rows, generator) -> tensor``; see the denoising autoencoder.
         """
         return None
-
-    def _split_rows(self, n, incremental, weights=None):
-        """Sorted training and validation row indices, or ``(None, None)``.
-
-        ``(None, None)`` means every row trains and none validates. Rows of
-        weight zero do neither; the split draws ``validation_fraction`` of
-        the other rows, whatever their weights (a row is one unit of the
-        split, and its weight then weighs its validation loss).
-        """
-        rows = None
-        if weights is not None and not weights.all():
-            rows = np.flatnonzero(weights)
-        if not self.early_stopping or incremental:
-            return rows, None
-        n_rows = n if rows is None else rows.size
-        n_val = min(max(int(round(self.validation_fraction * n_rows)), 1), n_rows - 1)
-        order = np.random.default_rng(
-            derived_seed(self._seed, Stream.SPLIT)
-        ).permutation(n_rows)
-        if rows is not None:
-            order = rows[order]
-        return np.sort(order[n_val:]), np.sort(order[:n_val])
 
     def _training_advice(self, X):
         advice = (
@@ -654,8 +506,8 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         return min(self.batch_size, n_samples)
 
     def _check_settings(self, X, summary):
-        check_settings(self, X, summary)
-        check_reconstruction_settings(self, X, summary)
+        check_hidden_sizes(self._hidden_sizes(), self.hidden_layer_sizes)
+        check_early_stopping(self.early_stopping, X.shape[0])
 
     def _check_same_network(self, X):
         fitted = self._network.recipe
@@ -692,35 +544,9 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
             self.__dict__.pop(name, None)
 
     def _warn_on_stop(self, reason, incremental):
-        if reason is StopReason.DIVERGED_AT_START:
-            warnings.warn(
-                "Training diverged (the loss or the weights became NaN or "
-                "infinite); the weights from before this call were kept. Lower "
-                "learning_rate_init to train further.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
-        elif reason is StopReason.DIVERGED:
-            warnings.warn(
-                "Training diverged (the loss or the weights became NaN or "
-                "infinite); the weights of the best epoch were restored after "
-                f"{self.n_iter_} epochs. Lower learning_rate_init to train further.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
-        elif reason is StopReason.INTERRUPTED:
-            warnings.warn(
-                "Training interrupted by user; the best weights so far are kept.",
-                UserWarning,
-                stacklevel=2,
-            )
-        elif reason is StopReason.MAX_ITER and not incremental:
-            warnings.warn(
-                f"Maximum iterations ({self.max_iter}) reached and the "
-                "optimization hasn't converged yet.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
+        warning = _stop_warning(reason, self.n_iter_, self.max_iter, incremental)
+        if warning is not None:
+            warnings.warn(*warning, stacklevel=2)
 
     # ------------------------------------------------------------------
     # Persistence: a plain state (NumPy arrays and builtins, no torch

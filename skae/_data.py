@@ -309,6 +309,64 @@ class RowStream:
         return Batch(host[:, :-1], host[:, -1])
 
 
+def split_rows(n_samples, weights, validation_fraction, seed):
+    """Sorted training and validation row indices, or None for either.
+
+    Training rows None means every row trains; validation rows None that
+    none validates (``validation_fraction`` None: no split). Rows of weight
+    zero do neither; the split draws ``validation_fraction`` of the other
+    rows (at least one, and one fewer than all) whatever their weights (a
+    row is one unit of the split, and its weight then weighs its validation
+    loss), in an order drawn from ``seed``.
+    """
+    rows = None
+    if weights is not None and not weights.all():
+        rows = np.flatnonzero(weights)
+    if validation_fraction is None:
+        return rows, None
+    n_rows = n_samples if rows is None else rows.size
+    n_val = min(max(int(round(validation_fraction * n_rows)), 1), n_rows - 1)
+    order = np.random.default_rng(seed).permutation(n_rows)
+    if rows is not None:
+        order = rows[order]
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def training_data(X, train_rows, val_rows, weights, dtype, device, batch_size, rng):
+    """The training loop's training and validation data (None without any).
+
+    ``train_rows`` and ``val_rows`` are rows of ``X`` (None: all, and none).
+    Data whose dense size in ``dtype`` fits the device's budget (256 MiB of
+    host memory on the CPU, half the free memory of a CUDA device) are
+    copied to the device once and stay resident, as one
+    :class:`~skae._batch.Batch`: the fast path. Larger data (a big memmap,
+    a sparse matrix that would be big dense) are streamed from ``X`` as
+    shuffled chunks (:class:`RowStream`), whose block orders ``rng`` draws, so memory
+    stays bounded whatever the number of rows. ``weights`` (one per row of
+    ``X``, or None) follow their rows either way.
+    """
+    if dense_nbytes(X, dtype) <= resident_budget(device):
+
+        def part(rows):
+            return _resident_rows(X, rows, weights, dtype, device)
+
+    else:
+
+        def part(rows):
+            return RowStream(X, dtype, device, batch_size, rng, rows, weights)
+
+    return part(train_rows), None if val_rows is None else part(val_rows)
+
+
+def _resident_rows(X, rows, weights, dtype, device):
+    """Rows ``rows`` of ``X`` (all when None) as a batch of device tensors."""
+    data = to_tensor(X if rows is None else X[rows], dtype, device)
+    if weights is None:
+        return Batch(data)
+    weights = weights if rows is None else weights[rows]
+    return Batch(data, torch.as_tensor(weights, dtype=dtype).to(device))
+
+
 def _stats_rows(n_features):
     return min(_STATS_CHUNK_ROWS, max(1, _STATS_CHUNK_ELEMENTS // max(1, n_features)))
 

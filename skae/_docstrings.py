@@ -2,12 +2,13 @@
 
 Each public class writes placeholders on lines of their own in its
 docstring, ``{n_components}`` for one parameter, ``{training_parameters}``
-for a group of them (:data:`SECTIONS`) or ``{fitted_attributes}`` for fixed
-text (:data:`TEXTS`), and is decorated with :func:`fill_doc`. A parameter's
-entry takes its default from the class's own ``__init__``, so one text
-documents a parameter everywhere it appears, with each class's default; a
-class may replace a description with its own (``fill_doc(max_iter=...)``).
-An unknown placeholder is an error when the class is defined.
+for a group of them (:data:`SECTIONS`) or ``{fitted_attributes}`` for the
+fitted attributes every estimator has (:data:`ATTRIBUTES`), and is decorated
+with :func:`fill_doc`. A parameter's entry takes its default from the
+class's own ``__init__``, so one text documents a parameter everywhere it
+appears, with each class's default; a class may replace a description with
+its own (``fill_doc(max_iter=...)``, ``fill_doc(loss_curve_=...)``). An
+unknown placeholder is an error when the class is defined.
 """
 
 # Authors: The skae developers
@@ -331,70 +332,129 @@ SECTIONS = {
     ),
 }
 
-# Placeholders that stand for fixed text.
-TEXTS = {}
-TEXTS["fitted_attributes"] = """\
-n_features_in_ : int
-    Number of features seen during ``fit``.
+# Fitted attributes every estimator has, in the order {fitted_attributes}
+# lists them: name -> (type, description). A class replaces a description
+# with fill_doc(name_=...), as for a parameter.
+ATTRIBUTES = {}
 
-feature_names_in_ : ndarray of shape (`n_features_in_`,)
-    Names of features seen during ``fit``, when ``X`` has string column
-    names.
+ATTRIBUTES["n_features_in_"] = (
+    "int",
+    """\
+Number of features seen during ``fit``.""",
+)
 
-n_iter_ : int
-    Number of epochs trained, across ``partial_fit`` and warm-started
-    ``fit`` calls.
+ATTRIBUTES["feature_names_in_"] = (
+    "ndarray of shape (`n_features_in_`,)",
+    """\
+Names of features seen during ``fit``, when ``X`` has string column
+names.""",
+)
 
-loss_curve_ : list of float
-    Training objective (reconstruction loss plus penalties) of each epoch,
-    averaged over its batches.
+ATTRIBUTES["n_components_"] = (
+    "int",
+    """\
+Width of the code layer of the fitted network: ``n_components``
+resolved (see ``'auto'`` where an estimator takes it).""",
+)
 
-loss_components_ : dict of str to list of float
-    The parts of ``loss_curve_`` per epoch: ``'reconstruction'`` and, when
-    active, ``'weight_penalty'``, ``'kl_sparsity'`` or ``'l1_sparsity'``.
+ATTRIBUTES["hidden_layer_sizes_"] = (
+    "tuple of int",
+    """\
+Widths of the encoder's hidden layers of the fitted network:
+``hidden_layer_sizes`` resolved.""",
+)
 
-validation_loss_curve_ : list of float or None
-    Validation reconstruction loss of each epoch when
-    ``early_stopping=True``, else None.
+ATTRIBUTES["n_iter_"] = (
+    "int",
+    """\
+Number of epochs trained, across ``partial_fit`` and warm-started
+``fit`` calls.""",
+)
 
-best_loss_ : float
-    Lowest value of the monitored curve: ``validation_loss_curve_`` with
-    early stopping (the weights of that epoch are restored), else
-    ``loss_curve_``.
+ATTRIBUTES["loss_curve_"] = (
+    "list of float",
+    """\
+Training objective (reconstruction loss plus penalties) of each epoch,
+averaged over its batches.""",
+)
 
-explained_variance_ratio_ : float
-    Fraction of the training data's variance that the reconstruction
-    explains: ``1 - SSE / SST``, the squared reconstruction errors and the
-    squared deviations from the column means, each summed over rows and
-    features (weighted by ``sample_weight``); without constant features
-    it is ``r2_score(X, reconstruct(X), multioutput="variance_weighted")``,
-    which leaves the errors on constant features out. The counterpart of
-    ``PCA.explained_variance_ratio_.sum()``: a single float, since an
-    autoencoder's codes are not ordered components. Set by ``fit``
-    on every row it was given (the rows ``early_stopping`` holds out
-    included), or on 10,000 of them drawn at random (with the fit's seed)
-    when there are more, which bounds its cost to that of scoring 10,000
-    rows (the outlier detector always reads every row: it scores them
-    anyway); ``partial_fit`` removes it.
+ATTRIBUTES["loss_components_"] = (
+    "dict of str to list of float",
+    """\
+The parts of ``loss_curve_`` per epoch: ``'reconstruction'`` and, when
+active, ``'weight_penalty'``, ``'kl_sparsity'``, ``'l1_sparsity'`` or
+``'contractive'``.""",
+)
 
-batch_size_ : int
-    Rows per training batch in the latest training call: ``batch_size``
-    resolved (``'auto'``) and clipped to the number of training rows.
+ATTRIBUTES["validation_loss_curve_"] = (
+    "list of float or None",
+    """\
+Validation reconstruction loss of each epoch when
+``early_stopping=True``, else None.""",
+)
 
-n_threads_ : int
-    The number of intra-op threads torch used in the latest training call:
-    ``n_threads`` resolved (and shared with skae calls running at once).
+ATTRIBUTES["best_loss_"] = (
+    "float",
+    """\
+Lowest value of the monitored curve: ``validation_loss_curve_`` with
+early stopping (the weights of that epoch are restored), else
+``loss_curve_``.""",
+)
 
-device_ : str
-    The device the network was trained on, ``device`` resolved (e.g.
-    ``'cpu'`` or ``'cuda:0'`` for ``'auto'``).
+ATTRIBUTES["explained_variance_ratio_"] = (
+    "float",
+    """\
+Fraction of the training data's variance that the reconstruction
+explains: ``1 - SSE / SST``, the squared reconstruction errors and the
+squared deviations from the column means, each summed over rows and
+features (weighted by ``sample_weight``); without constant features
+it is ``r2_score(X, reconstruct(X), multioutput="variance_weighted")``,
+which leaves the errors on constant features out. The counterpart of
+``PCA.explained_variance_ratio_.sum()``: a single float, since an
+autoencoder's codes are not ordered components. Set by ``fit``
+on every row it was given (the rows ``early_stopping`` holds out
+included), or on 10,000 of them drawn at random (with the fit's seed)
+when there are more, which bounds its cost to that of scoring 10,000
+rows (the outlier detector always reads every row: it scores them
+anyway); ``partial_fit`` removes it.""",
+)
 
-encoder_ : torch.nn.Module
-    The trained encoder, in eval mode: maps raw ``X`` (as a tensor) to codes.
+ATTRIBUTES["batch_size_"] = (
+    "int",
+    """\
+Rows per training batch in the latest training call: ``batch_size``
+resolved (``'auto'``) and clipped to the number of training rows.""",
+)
 
-decoder_ : torch.nn.Module
-    The trained decoder, in eval mode: maps codes to reconstructions in the
-    units of ``X``."""
+ATTRIBUTES["n_threads_"] = (
+    "int",
+    """\
+The number of intra-op threads torch used in the latest training call:
+``n_threads`` resolved (and shared with skae calls running at once).""",
+)
+
+ATTRIBUTES["device_"] = (
+    "str",
+    """\
+The device the network was trained on, ``device`` resolved (e.g.
+``'cpu'`` or ``'cuda:0'`` for ``'auto'``).""",
+)
+
+ATTRIBUTES["encoder_"] = (
+    "torch.nn.Module",
+    """\
+The trained encoder, in eval mode: maps raw ``X`` (as a tensor) to codes.""",
+)
+
+ATTRIBUTES["decoder_"] = (
+    "torch.nn.Module",
+    """\
+The trained decoder, in eval mode: maps codes to reconstructions in the
+units of ``X``.""",
+)
+
+# Placeholders that stand for a group of fitted attributes.
+ATTRIBUTE_SECTIONS = {"fitted_attributes": tuple(ATTRIBUTES)}
 
 
 # A placeholder: a name in braces alone on its line.
@@ -414,6 +474,18 @@ def parameter_entry(name, default, description=None):
     return f"{heading}\n{textwrap.indent(description or shared, '    ')}"
 
 
+def attribute_entry(name, description=None):
+    """The numpydoc entry of fitted attribute ``name``.
+
+    ``description`` replaces the shared text; a ``(type, text)`` pair
+    replaces the type too.
+    """
+    kind, shared = ATTRIBUTES[name]
+    if isinstance(description, tuple):
+        kind, description = description
+    return f"{name} : {kind}\n{textwrap.indent(description or shared, '    ')}"
+
+
 def fill_doc(cls=None, **descriptions):
     """Class decorator filling the placeholders of the class docstring.
 
@@ -424,18 +496,21 @@ def fill_doc(cls=None, **descriptions):
         only, to make the decorator.
     **descriptions : str or tuple of (str, str)
         Descriptions that replace the shared ones for this class, by
-        parameter name; a ``(type, description)`` pair replaces the
-        parameter's type as well.
+        parameter or fitted attribute name; a ``(type, description)`` pair
+        replaces the type as well.
 
     Raises
     ------
     ValueError
         If the docstring holds a placeholder that names no parameter,
-        section or text, or ``descriptions`` names an unknown parameter.
+        section or text, or ``descriptions`` names an unknown parameter or
+        attribute.
     """
-    unknown = set(descriptions) - set(PARAMETERS)
+    unknown = set(descriptions) - set(PARAMETERS) - set(ATTRIBUTES)
     if unknown:
-        raise ValueError(f"fill_doc: no shared parameter named {sorted(unknown)}.")
+        raise ValueError(
+            f"fill_doc: no shared parameter or attribute named {sorted(unknown)}."
+        )
     if cls is None:
         return lambda cls: fill_doc(cls, **descriptions)
     defaults = {
@@ -454,8 +529,11 @@ def _expand(line, defaults, descriptions, owner):
     if match is None:
         return line
     indent, key = match.groups()
-    if key in TEXTS:
-        text = TEXTS[key]
+    if key in ATTRIBUTE_SECTIONS:
+        text = "\n\n".join(
+            attribute_entry(name, descriptions.get(name))
+            for name in ATTRIBUTE_SECTIONS[key]
+        )
     elif key in PARAMETERS or key in SECTIONS:
         names = SECTIONS.get(key, (key,))
         missing = [name for name in names if name not in defaults]

@@ -6,7 +6,7 @@
 from numbers import Integral
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._data import batched_apply, inference_batch_size
 from ._memory import memory_guard
@@ -45,6 +45,16 @@ class _InferenceMixin:
     @property
     def _n_features_out(self):
         return self._network.recipe.n_components
+
+    @property
+    def n_components_(self):
+        """Width of the code layer of the fitted network."""
+        return self._network.recipe.n_components
+
+    @property
+    def hidden_layer_sizes_(self):
+        """Widths of the encoder's hidden layers of the fitted network."""
+        return self._network.recipe.hidden_layer_sizes
 
     def _validate_fitted(self, X):
         check_is_fitted(self)
@@ -196,3 +206,62 @@ class _InferenceMixin:
             return error if per_feature else error.mean(dim=1)
 
         return self._apply(squared_error, X, out_dtype=np.float64)
+
+
+class _TransformerSideMixin:
+    """What the estimators with codes share: decoding, and a label-free ``score``.
+
+    For :class:`~skae.AutoencoderTransformer` (and its denoiser) and
+    :class:`~skae.VariationalAutoencoder`; ``score`` is what
+    ``GridSearchCV`` maximises when it is given no ``scoring``.
+    """
+
+    def inverse_transform(self, X):
+        """Decode codes back to the input space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Codes, e.g. from :meth:`transform` (for the variational
+            autoencoder, draws from the prior ``N(0, I)`` too, for new,
+            noise-free rows).
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, `n_features_in_`)
+            Reconstructions in the units of the training data (the means of
+            ``p(x | z)`` for the variational autoencoder: probabilities for
+            the Bernoulli likelihood), in the dtype of the codes.
+        """
+        check_is_fitted(self)
+        X = check_array(X, dtype=FLOAT_DTYPES)
+        if X.shape[1] != self._n_features_out:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but inverse_transform expects "
+                f"{self._n_features_out} (the n_components of the fitted model)."
+            )
+        return self._apply(self.decoder_, X)
+
+    def score(self, X, y=None):
+        """Mean of :meth:`score_samples` over ``X``; higher is better.
+
+        Minus the mean squared reconstruction error for the autoencoders
+        trained on a reconstruction loss, the mean log-likelihood per row
+        (nats) for the variational autoencoder: a label-free score with
+        which :class:`~sklearn.model_selection.GridSearchCV` selects
+        architectures.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data to score.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        score : float
+            Mean of :meth:`score_samples`.
+        """
+        return float(np.mean(self.score_samples(X)))

@@ -425,3 +425,9 @@ class Autoencoder(MLPNetwork):
 
     def code_layer_index(self):
         return sum(isinstance(m, HiddenLayer) for m in self.encoder) - 1
+
+    def code_rule(self):
+        """The module that ends the encoder after the code layer (a top-k or
+        lifetime rule), or None for a dense code."""
+        last = self.encoder[-1]
+        return None if isinstance(last, HiddenLayer) else last

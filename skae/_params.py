@@ -2,14 +2,15 @@
 
 Single parameters are validated by scikit-learn's ``_validate_params`` from
 :data:`PARAMETER_CONSTRAINTS`; what depends on several parameters at once,
-or on the data, is checked at the start of every fit by :func:`check_settings`
-(every estimator) and :func:`check_reconstruction_settings` (those with a
-reconstruction loss).
+or on the data, is checked at the start of every fit by the functions here,
+which the estimators call with the values to check (resolved where a
+parameter is ``'auto'``), never reading an estimator themselves.
 """
 
 # Authors: The skae developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import warnings
 from numbers import Integral, Real
 
 import torch
@@ -66,56 +67,23 @@ def hidden_sizes(hidden_layer_sizes):
     return list(hidden_layer_sizes)
 
 
-def check_settings(estimator, X, summary):
-    """Raise a ValueError for shared settings that are invalid together or for X.
-
-    Parameters
-    ----------
-    estimator : _BaseAutoencoder
-        Its parameters are read, never changed.
-    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-        The validated training data.
-    summary : skae._data.ColumnSummary
-        Column statistics of ``X``, computed only if a check needs them.
-    """
-    sizes = estimator._hidden_sizes()
+def check_hidden_sizes(sizes, given):
+    """Raise unless ``sizes`` (``given`` resolved, a list) are layer widths."""
     if not all(
         isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in sizes
     ):
         raise ValueError(
             "hidden_layer_sizes must hold positive integers (layer widths); "
-            f"got {estimator.hidden_layer_sizes!r}."
+            f"got {given!r}."
         )
-    if estimator.early_stopping and X.shape[0] < 2:
+
+
+def check_early_stopping(early_stopping, n_samples):
+    """Raise if early stopping cannot split ``n_samples`` rows in two."""
+    if early_stopping and n_samples < 2:
         raise ValueError(
             "early_stopping=True needs at least 2 samples: one to train on "
-            f"and one to validate on; got {X.shape[0]}."
-        )
-
-
-def check_reconstruction_settings(estimator, X, summary):
-    """Raise for settings of the code and loss of a reconstruction objective.
-
-    The checks :func:`check_settings` makes do not cover the code width,
-    the sparsity rules or the loss and output; parameters as there.
-    """
-    overcomplete = estimator.sparsity is not None or estimator.contractive_weight > 0
-    check_code_width(estimator._code_width(), X.shape[1], overcomplete)
-    check_sparse_code(estimator, estimator._code_width())
-    loss, output_activation = estimator.loss, estimator.output_activation
-    if loss == "bce" and output_activation != "sigmoid":
-        raise ValueError(
-            "loss='bce' needs output_activation='sigmoid': the binary "
-            "cross-entropy compares probabilities in (0, 1)."
-        )
-    if output_activation == "sigmoid":
-        check_unit_range(summary, loss)
-    if estimator.sparsity == "kl" and estimator.activation not in ("sigmoid", "tanh"):
-        raise ValueError(
-            "sparsity='kl' compares the mean code activation with "
-            "sparsity_target, a rate in (0, 1), so it needs codes in a "
-            "bounded range: use activation='sigmoid' or 'tanh' (got "
-            f"activation={estimator.activation!r}), or sparsity='l1'."
+            f"and one to validate on; got {n_samples}."
         )
 
 
@@ -140,13 +108,21 @@ def check_code_width(n_components, n_features, overcomplete=False):
         )
 
 
-def check_sparse_code(estimator, n_components):
-    """Raise for top-k settings that make no sense together or for the code."""
-    sparsity = estimator.sparsity
+def check_sparse_code(sparsity, k, k_start, alpha, width, width_source):
+    """Check the top-k settings against each other and the code's ``width``.
+
+    ``k``, ``k_start`` and ``alpha`` are ``sparsity_k``, ``sparsity_k_start``
+    and ``sparsity_alpha``; ``width_source`` says where the width came from
+    (e.g. ``"n_components=8"``), for the messages. Raises for settings that
+    contradict each other. A ``k`` that is not below the width is valid but
+    keeps every code, so it warns: scikit-learn's own checks narrow
+    ``n_components`` to 1 whatever ``k`` is, and a grid search may pair a
+    ``k`` with narrower codes.
+    """
     topk_only = {
-        "sparsity_k": estimator.sparsity_k is not None,
-        "sparsity_k_start": estimator.sparsity_k_start is not None,
-        "sparsity_alpha": estimator.sparsity_alpha != 1,
+        "sparsity_k": k is not None,
+        "sparsity_k_start": k_start is not None,
+        "sparsity_alpha": alpha != 1,
     }
     misplaced = [name for name, given in topk_only.items() if given]
     if sparsity != "topk" and misplaced:
@@ -156,23 +132,47 @@ def check_sparse_code(estimator, n_components):
         )
     if sparsity != "topk":
         return
-    k, k_start = estimator.sparsity_k, estimator.sparsity_k_start
     if k is None:
         raise ValueError(
             "sparsity='topk' needs sparsity_k, the number of codes each row "
-            f"keeps (below n_components={n_components}; e.g. "
-            f"{max(1, n_components // 20)})."
+            f"keeps (below the code width, {width} here; e.g. "
+            f"{max(1, width // 20)})."
         )
-    if k >= n_components:
-        raise ValueError(
-            f"sparsity_k={k} must be below n_components={n_components}: "
-            "keeping every code is no sparsity."
+    if k >= width:
+        warnings.warn(
+            f"sparsity_k={k} is not below the code width ({width_source}): "
+            "every code is kept, so the code is not sparse. Lower sparsity_k "
+            "or widen the code.",
+            UserWarning,
+            stacklevel=2,
         )
-    if k_start is not None and not k < k_start <= n_components:
+    elif k_start is not None and not k < k_start <= width:
         raise ValueError(
-            f"sparsity_k_start={k_start} must lie in (sparsity_k, "
-            f"n_components] = ({k}, {n_components}]: the schedule lowers the "
-            "codes kept per row from it to sparsity_k."
+            f"sparsity_k_start={k_start} must lie in (sparsity_k, code width] "
+            f"= ({k}, {width}] ({width_source}): the schedule lowers the codes "
+            "kept per row from it to sparsity_k."
+        )
+
+
+def check_loss(loss, output_activation, summary):
+    """Raise for a loss and output that do not fit each other or the data."""
+    if loss == "bce" and output_activation != "sigmoid":
+        raise ValueError(
+            "loss='bce' needs output_activation='sigmoid': the binary "
+            "cross-entropy compares probabilities in (0, 1)."
+        )
+    if output_activation == "sigmoid":
+        check_unit_range(summary, loss)
+
+
+def check_kl_sparsity(sparsity, activation):
+    """Raise when KL sparsity meets codes that are not rates."""
+    if sparsity == "kl" and activation not in ("sigmoid", "tanh"):
+        raise ValueError(
+            "sparsity='kl' compares the mean code activation with "
+            "sparsity_target, a rate in (0, 1), so it needs codes in a "
+            "bounded range: use activation='sigmoid' or 'tanh' (got "
+            f"activation={activation!r}), or sparsity='l1'."
         )
 
 

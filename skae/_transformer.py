@@ -3,17 +3,19 @@
 # Authors: The skae developers
 # SPDX-License-Identifier: BSD-3-Clause
 
-import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._base import FLOAT_DTYPES, _BaseAutoencoder
 from ._docstrings import fill_doc
+from ._inference import _TransformerSideMixin
+from ._reconstruction import _ReconstructionAutoencoder
 
 
 @fill_doc
 class AutoencoderTransformer(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAutoencoder
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _TransformerSideMixin,
+    _ReconstructionAutoencoder,
 ):
     """Autoencoder dimensionality reduction: a non-linear drop-in for PCA.
 
@@ -163,28 +165,6 @@ class AutoencoderTransformer(
         X = self._validate_fitted(X)
         return self._apply(self.encoder_, X)
 
-    def inverse_transform(self, X):
-        """Decode codes back to the input space.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_components)
-            Codes, e.g. from :meth:`transform`.
-
-        Returns
-        -------
-        X_original : ndarray of shape (n_samples, `n_features_in_`)
-            Reconstructions, in the dtype of the codes.
-        """
-        check_is_fitted(self)
-        X = check_array(X, dtype=FLOAT_DTYPES)
-        if X.shape[1] != self._n_features_out:
-            raise ValueError(
-                f"X has {X.shape[1]} features, but inverse_transform expects "
-                f"{self._n_features_out} (the n_components of the fitted model)."
-            )
-        return self._apply(self.decoder_, X)
-
     def fit_transform(self, X, y=None, sample_weight=None):
         """Fit to ``X`` and return its codes.
 
@@ -205,24 +185,6 @@ class AutoencoderTransformer(
             Codes of ``X``, in the dtype of ``X``.
         """
         return self.fit(X, sample_weight=sample_weight).transform(X)
-
-    def score(self, X, y=None):
-        """Minus the mean squared reconstruction error over ``X``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data to score.
-
-        y : Ignored
-            Not used, present for API consistency by convention.
-
-        Returns
-        -------
-        score : float
-            Mean of :meth:`score_samples`; higher is better.
-        """
-        return float(np.mean(self.score_samples(X)))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

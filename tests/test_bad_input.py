@@ -520,10 +520,6 @@ def test_issue_2_invalid_settings(cls, case):
 # together, or for the code they would act on (X_GOOD: 3 features, 2 codes).
 ISSUE_14_CASES = {
     "topk_without_k": ({"sparsity": "topk"}, "needs sparsity_k"),
-    "k_as_wide_as_the_code": (
-        {"sparsity": "topk", "sparsity_k": 2},
-        "sparsity_k=2 must be below n_components=2",
-    ),
     "k_zero": ({"sparsity": "topk", "sparsity_k": 0}, "sparsity_k"),
     "k_start_below_k": (
         {"n_components": 3, "sparsity": "topk", "sparsity_k": 2, "sparsity_k_start": 1},

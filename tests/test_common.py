@@ -1,6 +1,8 @@
 """The scikit-learn estimator contract, for every public estimator.
 
-Every check scikit-learn yields runs, with no expected failure. The two
+Every check scikit-learn yields runs, with no expected failure, on every
+estimator and on every code kind (dense, k-sparse, winner-take-all,
+contractive) of those that have them. The two
 that compare a fit with integer ``sample_weight`` against a fit on the rows
 repeated (or removed) as the weights say, to a relative 1e-7, run on a
 configuration whose training is deterministic given the multiset of rows,
@@ -35,6 +37,15 @@ from skae import (
 FAST = dict(hidden_layer_sizes=(8,), max_iter=5, device="cpu", random_state=0)
 
 
+# The code kinds besides the dense one, each checked on every estimator that
+# takes it (a code of 4; scikit-learn narrows it to 1 in some checks).
+CODE_KINDS = [
+    dict(n_components=4, sparsity="topk", sparsity_k=2),
+    dict(n_components=4, sparsity="lifetime"),
+    dict(n_components=4, contractive_weight=0.1),
+]
+
+
 def estimators():
     return [
         AutoencoderTransformer(**FAST),
@@ -42,6 +53,15 @@ def estimators():
         AutoencoderOutlierDetector(**FAST, n_rounds=2),
         AutoencoderOutlierDetector(**FAST, n_rounds=1, n_estimators=2),
         VariationalAutoencoder(**FAST),
+        *(
+            cls(**FAST, **kind)
+            for cls in (AutoencoderTransformer, DenoisingAutoencoder)
+            for kind in CODE_KINDS
+        ),
+        *(
+            AutoencoderOutlierDetector(**FAST, **kind, n_rounds=2)
+            for kind in CODE_KINDS
+        ),
     ]
 
 

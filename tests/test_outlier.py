@@ -216,12 +216,12 @@ def test_default_epoch_budget_raises_no_convergence_warning():
 
 
 def test_trimmed_rounds_train_on_fewer_rows():
-    X, _ = planted(n_inliers=100, n_outliers=0)
-    detector = AutoencoderOutlierDetector(trim_fraction=0.3, **SMALL)
-    rows, weights = detector._best_reconstructed(np.arange(100.0)[::-1])
+    from skae._rounds import best_reconstructed
+
+    rows, weights = best_reconstructed(np.arange(100.0)[::-1], trim_fraction=0.3)
     np.testing.assert_array_equal(rows, np.arange(30, 100))
     assert weights is None
-    assert detector._best_reconstructed(np.array([2.0, 1.0]))[0].size == 2
+    assert best_reconstructed(np.array([2.0, 1.0]), 0.3)[0].size == 2
 
 
 def test_fit_is_deterministic_and_in_a_pipeline():

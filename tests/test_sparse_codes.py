@@ -84,6 +84,55 @@ def test_topk_trains_with_k_and_the_schedule_lowers_it(pixels, monkeypatch):
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS, ids=class_id)
+def test_k_not_below_the_code_width_keeps_every_code_and_warns(cls, pixels):
+    # Valid, but not sparse: scikit-learn's checks narrow n_components to 1
+    # whatever sparsity_k is, and a grid search may pair k with narrow codes.
+    topk = _make(cls, n_components=4, sparsity="topk", sparsity_k=4)
+    message = r"sparsity_k=4 is not below the code width \(n_components=4\)"
+    with pytest.warns(UserWarning, match=message):
+        topk.fit(pixels)
+    assert (np.count_nonzero(_codes(topk, pixels), axis=1) == 4).all()
+
+
+def test_detector_auto_width_leaves_room_for_k(pixels):
+    from skae import AutoencoderOutlierDetector
+
+    # 'auto' gives these 8 features a code of 2; a top-k code of k = 3 needs
+    # a wider one to be sparse.
+    X = pixels[:, 20:28]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        detector = _make(
+            AutoencoderOutlierDetector, sparsity="topk", sparsity_k=3, n_rounds=1
+        ).fit(X)
+    assert detector.n_components_ == 4
+    assert (np.count_nonzero(_codes(detector, X), axis=1) <= 3).all()
+    dense = _make(AutoencoderOutlierDetector, n_rounds=1).fit(X)
+    assert dense.n_components_ == 2
+
+
+def test_weighted_lifetime_rule_counts_a_row_as_its_copies():
+    rule = LifetimeSparsity(rate=0.3).train()
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(7, 5, generator=generator, dtype=torch.float64)
+    weights = torch.tensor([3.0, 0.0, 1.0, 2.0, 1.0, 4.0, 1.0], dtype=torch.float64)
+    copies = x.repeat_interleave(weights.long(), dim=0)
+    expected = rule(copies)
+    got = rule(x, weights).repeat_interleave(weights.long(), dim=0)
+    assert torch.equal(got, expected)
+    # Unweighted, each unit keeps its ceil(0.3 * 7) = 3 largest values.
+    assert ((rule(x) != 0).sum(dim=0) == 3).all()
+    # Ties at the k-th value are all kept: copies of a row win or lose alike.
+    tied = torch.tensor([[1.0], [1.0], [0.5], [0.2]], dtype=torch.float64)
+    assert LifetimeSparsity(rate=0.25).train()(tied).flatten().tolist() == [
+        1.0,
+        1.0,
+        0.0,
+        0.0,
+    ]
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS, ids=class_id)
 def test_lifetime_sparsity_acts_in_training_only(cls, pixels, monkeypatch):
     kept = []
     real_forward = LifetimeSparsity.forward

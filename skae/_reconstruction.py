@@ -1,0 +1,177 @@
+"""The reconstruction family: dense autoencoders trained on a reconstruction loss.
+
+:class:`_ReconstructionAutoencoder` is the base of the transformer, the
+denoiser and the outlier detector: the ``"mlp"`` network kind with a dense,
+k-sparse or winner-take-all code (and tied weights), trained on the squared
+error or the binary cross-entropy plus the penalties its parameters ask
+for (elastic net, KL or L1 code sparsity, the contractive penalty).
+"""
+
+# Authors: The skae developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+from ._base import _BaseAutoencoder
+from ._params import (
+    check_code_width,
+    check_kl_sparsity,
+    check_loss,
+    check_sparse_code,
+)
+from ._penalties import Contractive, KLSparsity, L1Activity
+from ._recipe import NetworkRecipe, build_objective
+from ._schedules import LinearSchedule
+
+
+class _ReconstructionAutoencoder(_BaseAutoencoder):
+    """Base class of the reconstruction autoencoders; not for direct use.
+
+    Stores the shared parameters (every public class defines its own
+    ``__init__`` with its defaults, so that errors and signatures name the
+    public class) and derives the network recipe, the objective and the
+    schedules from them.
+    """
+
+    def __init__(
+        self,
+        n_components,
+        *,
+        hidden_layer_sizes,
+        activation,
+        output_activation,
+        loss,
+        solver,
+        learning_rate_init,
+        batch_size,
+        max_iter,
+        tol,
+        n_iter_no_change,
+        early_stopping,
+        validation_fraction,
+        shuffle,
+        alpha,
+        l1_ratio,
+        dropout,
+        sparsity,
+        sparsity_target,
+        sparsity_weight,
+        sparsity_k,
+        sparsity_k_start,
+        sparsity_alpha,
+        sparsity_rate,
+        contractive_weight,
+        tied_weights,
+        warm_start,
+        verbose,
+        random_state,
+        device,
+        n_threads,
+    ):
+        self.n_components = n_components
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.output_activation = output_activation
+        self.loss = loss
+        self.solver = solver
+        self.learning_rate_init = learning_rate_init
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.shuffle = shuffle
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.dropout = dropout
+        self.sparsity = sparsity
+        self.sparsity_target = sparsity_target
+        self.sparsity_weight = sparsity_weight
+        self.sparsity_k = sparsity_k
+        self.sparsity_k_start = sparsity_k_start
+        self.sparsity_alpha = sparsity_alpha
+        self.sparsity_rate = sparsity_rate
+        self.contractive_weight = contractive_weight
+        self.tied_weights = tied_weights
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.random_state = random_state
+        self.device = device
+        self.n_threads = n_threads
+
+    def _check_settings(self, X, summary):
+        super()._check_settings(X, summary)
+        width = self._code_width()
+        overcomplete = self.sparsity is not None or self.contractive_weight > 0
+        check_code_width(width, X.shape[1], overcomplete)
+        check_sparse_code(
+            self.sparsity,
+            self.sparsity_k,
+            self.sparsity_k_start,
+            self.sparsity_alpha,
+            width,
+            self._code_width_source(),
+        )
+        check_loss(self.loss, self.output_activation, summary)
+        check_kl_sparsity(self.sparsity, self.activation)
+
+    def _code_width_source(self):
+        """Where the code width comes from, as the messages say it."""
+        return f"n_components={self.n_components!r}"
+
+    def _network_recipe(self, n_features, dtype):
+        code, code_options = self._code_layer()
+        return NetworkRecipe(
+            n_features=n_features,
+            n_components=self._code_width(),
+            hidden_layer_sizes=self._hidden_sizes(),
+            activation=self.activation,
+            output_activation=self.output_activation,
+            dropout=self.dropout,
+            code=code,
+            code_options=code_options,
+            tied_weights=self.tied_weights,
+            dtype=str(dtype).removeprefix("torch."),
+        )
+
+    def _code_layer(self):
+        """The code layer's kind and options, as the recipe names them."""
+        if self.sparsity == "topk":
+            alpha_k = round(self.sparsity_alpha * self.sparsity_k)
+            k_eval = min(self._code_width(), alpha_k)
+            return "topk", (("k", self.sparsity_k), ("k_eval", k_eval))
+        if self.sparsity == "lifetime":
+            return "lifetime", (("rate", self.sparsity_rate),)
+        return "dense", ()
+
+    def _schedules(self, module, objective, optimizers):
+        """``sparsity_k_start`` lowers the top-k layer's k linearly to
+        ``sparsity_k`` over the first half of ``max_iter`` epochs."""
+        if self.sparsity != "topk" or self.sparsity_k_start is None:
+            return ()
+        rule = module.code_rule()
+        epochs = max(1, self.max_iter // 2)
+        return (
+            LinearSchedule(
+                lambda k: setattr(rule, "k", round(k)),
+                self.sparsity_k_start,
+                self.sparsity_k,
+                epochs,
+            ),
+        )
+
+    def _objective_terms(self):
+        """The penalty terms the parameters ask for, in reporting order."""
+        terms = self._weight_terms()
+        sparsity = self.sparsity
+        if sparsity == "kl":
+            tanh = self.activation == "tanh"
+            terms.append(KLSparsity(self.sparsity_target, self.sparsity_weight, tanh))
+        elif sparsity == "l1":
+            terms.append(L1Activity(self.sparsity_weight))
+        if self.contractive_weight > 0:
+            terms.append(Contractive(self.contractive_weight))
+        return terms
+
+    def _build_objective(self):
+        variance = self._variance if self.loss == "mse" else 1.0
+        return build_objective(self.loss, variance, self._objective_terms())
