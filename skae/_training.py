@@ -38,6 +38,10 @@ from ._reporting import progress, report_epoch, report_stop
 # The name of the optimizer that trains the whole network, the one the
 # default step uses.
 NETWORK = "network"
+# Rows of the divergence probe run after every epoch: a forward pass on them
+# says whether the final weights still give a finite loss, which any rows
+# tell as well as many (an epoch's loss is taken before each of its steps).
+_PROBE_ROWS = 32
 
 
 class StopReason(enum.Enum):
@@ -397,12 +401,11 @@ def _one_epoch(run, X):
     # A diverged epoch is not recorded: its weights are thrown away. The
     # epoch's losses are taken before each step, so a last step that blows
     # the weights up (to NaN, or to finite values that overflow every
-    # output) shows only in a loss of the final weights: one batch of it.
+    # output) shows only in a loss of the final weights: a few rows of it.
     if not all(map(math.isfinite, [*parts, val_loss or 0.0])):
         return StopReason.DIVERGED
-    batch_size = run.settings.batch_size
-    probe = first_rows(X, batch_size)
-    if not math.isfinite(evaluate(run.module, run.objective, probe, batch_size)):
+    probe = first_rows(X, _PROBE_ROWS)
+    if not math.isfinite(evaluate(run.module, run.objective, probe, _PROBE_ROWS)):
         return StopReason.DIVERGED
     history = run.history
     names = run.objective.names

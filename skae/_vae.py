@@ -96,7 +96,7 @@ Validation negative ELBO of each epoch when
     explained_variance_ratio_="""\
 Fraction of the training data's variance that the reconstruction
 (the decoder's means at the posterior means) explains, ``1 - SSE /
-SST`` as for :class:`AutoencoderTransformer`; on at most 10,000
+SST`` as for :class:`AutoencoderTransformer`; on at most 2,000
 training rows. Set by ``fit``; ``partial_fit`` removes it.""",
     encoder_="""\
 The trained encoder, in eval mode: maps raw ``X`` (as a tensor) to
