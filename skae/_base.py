@@ -62,6 +62,29 @@ def _unless_uniform(weights):
     return weights
 
 
+def _training_advice(X, batch_size):
+    """What to change when training on ``X`` runs out of memory."""
+    advice = (
+        f"Try a smaller batch_size (now {batch_size}), a smaller network "
+        "(hidden_layer_sizes, n_components), or another device"
+    )
+    # The training set is staged on the device as one tensor, so its size
+    # matters whatever the batch size.
+    nbytes = getattr(X, "nbytes", None)
+    if nbytes is None:
+        return f"{advice}."
+    return f"{advice}; the training data alone take {nbytes / 2**20:.0f} MiB."
+
+
+def _network_advice(recipe):
+    """What to change when building ``recipe``'s network runs out of memory."""
+    return (
+        f"The network (hidden_layer_sizes={recipe.hidden_layer_sizes!r}, "
+        f"n_components={recipe.n_components}) does not fit in memory: use "
+        "smaller layers."
+    )
+
+
 def _stop_warning(reason, n_iter, max_iter, incremental):
     """``(message, category)`` of the warning for how training stopped, or None."""
     if reason is StopReason.DIVERGED_AT_START:
@@ -306,7 +329,8 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         if not incremental or not network.optimizers:
             network.module.to(device)
             network.optimizers = self._build_optimizers(network.module)
-        with memory_guard(f"training on {device}", self._training_advice(X)):
+        advice = _training_advice(X, self._batch_size(X.shape[0]))
+        with memory_guard(f"training on {device}", advice):
             reason, settings, n_threads = self._train(X, incremental, sample_weight)
         if reason.diverged:
             # Their moments saw the non-finite step: later calls start afresh.
@@ -327,33 +351,28 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
 
     def _train(self, X, incremental, sample_weight):
         """One training run on ``X``: its stop reason, settings and threads."""
+        module = self._network.module
+        run, train = self._training_run(X, incremental, sample_weight)
+        module.set_generator(run.generator)
+        # Forward, and backward for inputs and weights: about 3 times a
+        # forward pass of the batch per step.
+        work = 3 * run.settings.batch_size * module.multiply_adds()
+        try:
+            with threads_for(self.n_threads, work) as n_threads:
+                return fit_loop(run, train), run.settings, n_threads
+        finally:
+            module.set_generator(None)
+            # Whatever ends the loop (an error too), inference needs eval mode.
+            module.eval()
+
+    def _training_run(self, X, incremental, sample_weight):
+        """The :class:`~skae._training.Run` of a training call on ``X``, and its
+        training data."""
         network = self._network
         param = next(network.module.parameters())
-        dtype, device = param.dtype, param.device
-        generator = torch.Generator(device=device)
-        generator.manual_seed(
-            derived_seed(self._seed, Stream.TRAIN, network.history.n_iter)
-        )
-        fraction = self.validation_fraction
-        if not self.early_stopping or incremental:
-            fraction = None
-        split_seed = derived_seed(self._seed, Stream.SPLIT)
-        train_rows, val_rows = split_rows(
-            X.shape[0], sample_weight, fraction, split_seed
-        )
-        n_train = X.shape[0] if train_rows is None else len(train_rows)
-        settings = self._loop_settings(n_train, val_rows is not None, incremental)
-        block_seed = derived_seed(self._seed, Stream.BLOCK, network.history.n_iter)
-        train, val = training_data(
-            X,
-            train_rows,
-            val_rows,
-            sample_weight,
-            dtype,
-            device,
-            settings.batch_size,
-            np.random.default_rng(block_seed),
-        )
+        seed = derived_seed(self._seed, Stream.TRAIN, network.history.n_iter)
+        generator = torch.Generator(device=param.device).manual_seed(seed)
+        settings, train, val = self._loop_data(X, incremental, sample_weight, param)
         corrupt = self._corruption()
         objective = self._build_objective()
         run = Run(
@@ -368,17 +387,33 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
             self._schedules(network.module, objective, network.optimizers),
             self._training_step(),
         )
-        network.module.set_generator(generator)
-        # Forward, and backward for inputs and weights: about 3 times a
-        # forward pass of the batch per step.
-        work = 3 * settings.batch_size * network.module.multiply_adds()
-        try:
-            with threads_for(self.n_threads, work) as n_threads:
-                return fit_loop(run, train), settings, n_threads
-        finally:
-            network.module.set_generator(None)
-            # Whatever ends the loop (an error too), inference needs eval mode.
-            network.module.eval()
+        return run, train
+
+    def _loop_data(self, X, incremental, sample_weight, param):
+        """The loop's settings and its training and validation data (on the
+        device and in the dtype of ``param``)."""
+        fraction = self.validation_fraction
+        if not self.early_stopping or incremental:
+            fraction = None
+        split_seed = derived_seed(self._seed, Stream.SPLIT)
+        train_rows, val_rows = split_rows(
+            X.shape[0], sample_weight, fraction, split_seed
+        )
+        n_train = X.shape[0] if train_rows is None else len(train_rows)
+        settings = self._loop_settings(n_train, val_rows is not None, incremental)
+        n_iter = self._network.history.n_iter
+        rng = np.random.default_rng(derived_seed(self._seed, Stream.BLOCK, n_iter))
+        train, val = training_data(
+            X,
+            train_rows,
+            val_rows,
+            sample_weight,
+            param.dtype,
+            param.device,
+            settings.batch_size,
+            rng,
+        )
+        return settings, train, val
 
     def _loop_settings(self, n_train, early_stopping, incremental):
         return LoopSettings(
@@ -430,7 +465,7 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         # directly, but its encoder still gains from standardised inputs
         # (digits in [0, 1], sigmoid output: ~20% lower test error).
         scale = np.full(X.shape[1], math.sqrt(self._variance))
-        with memory_guard("building the network", self._network_advice(recipe)):
+        with memory_guard("building the network", _network_advice(recipe)):
             module = build_network(recipe, shift=mean, scale=scale)
         init = torch.Generator().manual_seed(derived_seed(self._seed, Stream.INIT))
         module.reset_parameters(init)
@@ -481,25 +516,6 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         ``corrupt(rows, generator) -> tensor``; see the denoising autoencoder.
         """
         return None
-
-    def _training_advice(self, X):
-        advice = (
-            f"Try a smaller batch_size (now {self._batch_size(X.shape[0])}), a "
-            "smaller network (hidden_layer_sizes, n_components), or another device"
-        )
-        # The training set is staged on the device as one tensor, so its
-        # size matters whatever the batch size.
-        nbytes = getattr(X, "nbytes", None)
-        if nbytes is None:
-            return f"{advice}."
-        return f"{advice}; the training data alone take {nbytes / 2**20:.0f} MiB."
-
-    def _network_advice(self, recipe):
-        return (
-            f"The network (hidden_layer_sizes={recipe.hidden_layer_sizes!r}, "
-            f"n_components={recipe.n_components}) does not fit in memory: use "
-            "smaller layers."
-        )
 
     def _batch_size(self, n_samples):
         if self.batch_size == "auto":
