@@ -3,6 +3,7 @@
 # Authors: The skae developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+from ._aae import AdversarialAutoencoder
 from ._denoising import DenoisingAutoencoder
 from ._onnx import to_onnx
 from ._outlier import AutoencoderOutlierDetector
@@ -11,6 +12,7 @@ from ._vae import VariationalAutoencoder
 from ._version import __version__
 
 __all__ = [
+    "AdversarialAutoencoder",
     "AutoencoderOutlierDetector",
     "AutoencoderTransformer",
     "DenoisingAutoencoder",

@@ -85,6 +85,20 @@ def _network_advice(recipe):
     )
 
 
+def _variance_ratio(X, weights, errors, n_workers):
+    """``1 - SSE / SST`` of rows whose mean squared errors are ``errors``.
+
+    Both are (weighted) means over the rows, summed over features; constant
+    data give 1.0 when reconstructed exactly and 0.0 otherwise, as
+    ``r2_score`` does.
+    """
+    error = float(np.average(errors, weights=weights))
+    variance = ColumnSummary(X, weights=weights, n_workers=n_workers).mean_variance
+    if not 0 < variance < math.inf:
+        return 1.0 if error == 0 else 0.0
+    return 1.0 - error / variance
+
+
 def _stop_warning(reason, n_iter, max_iter, incremental):
     """``(message, category)`` of the warning for how training stopped, or None."""
     if reason is StopReason.DIVERGED_AT_START:
@@ -146,8 +160,12 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
       validation; one training run by default (the outlier detector trains
       several rounds).
     - ``_warn_on_stop(reason, incremental)``: the warnings for how training
-      stopped.
+      stopped; a family whose ``max_iter`` is a deliberate budget rather than
+      a limit on a search for convergence sets ``_max_iter_is_a_budget``,
+      and reaching it is no ``ConvergenceWarning``.
     """
+
+    _max_iter_is_a_budget = False
 
     _parameter_constraints: dict = dict(PARAMETER_CONSTRAINTS)
 
@@ -199,7 +217,7 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
             ensure_min_samples=2,
         )
         sample_weight = self._check_sample_weight(sample_weight, X, min_rows=2)
-        errors = self._fit_full(X, sample_weight)
+        errors = self._fit_full(X, sample_weight, self._training_labels(y, X))
         self.explained_variance_ratio_ = self._explained_variance_ratio(
             X, sample_weight, errors
         )
@@ -240,7 +258,8 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
             self, X, dtype=FLOAT_DTYPES, accept_sparse=_ACCEPT_SPARSE, reset=first_call
         )
         sample_weight = self._check_sample_weight(sample_weight, X, min_rows=1)
-        self._fit(X, incremental=True, sample_weight=sample_weight)
+        labels = self._training_labels(y, X)
+        self._fit(X, incremental=True, sample_weight=sample_weight, labels=labels)
         # It described the data of a fit, which this call moved away from.
         self.__dict__.pop("explained_variance_ratio_", None)
         return self
@@ -265,46 +284,42 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
             )
         return _unless_uniform(sample_weight)
 
-    def _fit_full(self, X, sample_weight=None):
+    def _training_labels(self, y, X):
+        """The labels a family trains with, one int per row of ``X``, or None.
+
+        None (``y`` is ignored) unless a family uses labels in training.
+        """
+        return None
+
+    def _fit_full(self, X, sample_weight=None, labels=None):
         """The work of ``fit`` on validated ``X``.
 
         Returns the rows' squared reconstruction errors under the final
         network, when it computed them (else None).
         """
-        self._fit(X, sample_weight=sample_weight)
+        self._fit(X, sample_weight=sample_weight, labels=labels)
         return None
 
     def _explained_variance_ratio(self, X, sample_weight, errors=None):
-        """``1 - SSE / SST`` of the reconstruction of ``X``, summed over features.
-
-        Both are (weighted) means over the rows; constant data give 1.0 when
-        reconstructed exactly and 0.0 otherwise, as ``r2_score`` does.
-        Without the rows' ``errors``, both are taken on at most
-        ``_EXPLAINED_MAX_ROWS`` rows drawn at random.
-        """
+        """``1 - SSE / SST`` of the reconstruction of ``X`` (see
+        :func:`_variance_ratio`); without the rows' ``errors``, on at most
+        ``_EXPLAINED_MAX_ROWS`` rows drawn at random."""
         if errors is None:
             if X.shape[0] > _EXPLAINED_MAX_ROWS:
                 seed = derived_seed(self._seed, Stream.EXPLAINED_ROWS)
-                rows = np.random.default_rng(seed).choice(
-                    X.shape[0], _EXPLAINED_MAX_ROWS, replace=False
-                )
-                rows.sort()
+                rng = np.random.default_rng(seed)
+                rows = np.sort(rng.choice(X.shape[0], _EXPLAINED_MAX_ROWS, False))
                 X = X[rows]
-                if sample_weight is not None:
-                    sample_weight = sample_weight[rows]
+                sample_weight = None if sample_weight is None else sample_weight[rows]
             errors = self._squared_errors(X, per_feature=False)
-        error = float(np.average(errors, weights=sample_weight))
-        variance = ColumnSummary(
-            X, weights=sample_weight, n_workers=numpy_workers(self.n_threads)
-        ).mean_variance
-        if not 0 < variance < math.inf:
-            return 1.0 if error == 0 else 0.0
-        return 1.0 - error / variance
+        n_workers = numpy_workers(self.n_threads)
+        return _variance_ratio(X, sample_weight, errors, n_workers)
 
-    def _fit(self, X, incremental=False, sample_weight=None):
+    def _fit(self, X, incremental=False, sample_weight=None, labels=None):
         """Train on validated ``X``: afresh, warm, or one epoch (``incremental``).
 
-        ``sample_weight`` (None, or a weight per row) weighs the rows.
+        ``sample_weight`` (None, or a weight per row) weighs the rows;
+        ``labels`` (None, or an int per row) travel with them to the loss.
         Returns the training loop's :class:`~skae._training.StopReason`.
         """
         # Equal weights are the unweighted fit (the detector's rounds may
@@ -331,7 +346,9 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
             network.optimizers = self._build_optimizers(network.module)
         advice = _training_advice(X, self._batch_size(X.shape[0]))
         with memory_guard(f"training on {device}", advice):
-            reason, settings, n_threads = self._train(X, incremental, sample_weight)
+            reason, settings, n_threads = self._train(
+                X, incremental, sample_weight, labels
+            )
         if reason.diverged:
             # Their moments saw the non-finite step: later calls start afresh.
             network.optimizers = {}
@@ -349,10 +366,10 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         self._warn_on_stop(reason, incremental)
         return reason
 
-    def _train(self, X, incremental, sample_weight):
+    def _train(self, X, incremental, sample_weight, labels):
         """One training run on ``X``: its stop reason, settings and threads."""
         module = self._network.module
-        run, train = self._training_run(X, incremental, sample_weight)
+        run, train = self._training_run(X, incremental, sample_weight, labels)
         module.set_generator(run.generator)
         # Forward, and backward for inputs and weights: about 3 times a
         # forward pass of the batch per step.
@@ -365,14 +382,16 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
             # Whatever ends the loop (an error too), inference needs eval mode.
             module.eval()
 
-    def _training_run(self, X, incremental, sample_weight):
+    def _training_run(self, X, incremental, sample_weight, labels):
         """The :class:`~skae._training.Run` of a training call on ``X``, and its
         training data."""
         network = self._network
         param = next(network.module.parameters())
         seed = derived_seed(self._seed, Stream.TRAIN, network.history.n_iter)
         generator = torch.Generator(device=param.device).manual_seed(seed)
-        settings, train, val = self._loop_data(X, incremental, sample_weight, param)
+        settings, train, val = self._loop_data(
+            X, incremental, sample_weight, labels, param
+        )
         corrupt = self._corruption()
         objective = self._build_objective()
         run = Run(
@@ -389,7 +408,7 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         )
         return run, train
 
-    def _loop_data(self, X, incremental, sample_weight, param):
+    def _loop_data(self, X, incremental, sample_weight, labels, param):
         """The loop's settings and its training and validation data (on the
         device and in the dtype of ``param``)."""
         fraction = self.validation_fraction
@@ -412,6 +431,7 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
             param.device,
             settings.batch_size,
             rng,
+            labels,
         )
         return settings, train, val
 
@@ -561,6 +581,8 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
             self.__dict__.pop(name, None)
 
     def _warn_on_stop(self, reason, incremental):
+        if reason is StopReason.MAX_ITER and self._max_iter_is_a_budget:
+            return
         warning = _stop_warning(reason, self.n_iter_, self.max_iter, incremental)
         if warning is not None:
             warnings.warn(*warning, stacklevel=2)

@@ -28,6 +28,9 @@ class Batch:
         A weight per row, as a repetition count; None weighs rows alike.
     mask : tensor of shape (n, n_features) or None
         True where an entry was observed; None when every entry was.
+    labels : tensor of shape (n,) or None
+        An integer label per row, for families that use labels in training
+        (a label-guided prior, say); None without labels.
     inputs : tensor of shape (n, n_features) or None
         What the network reads: a corrupted copy of ``rows`` (denoising),
         or ``rows`` themselves when None is given.
@@ -36,6 +39,7 @@ class Batch:
     rows: torch.Tensor
     weights: torch.Tensor = None
     mask: torch.Tensor = None
+    labels: torch.Tensor = None
     inputs: torch.Tensor = None
 
     def __post_init__(self):
@@ -61,7 +65,9 @@ class Batch:
         def pick(field):
             return None if field is None else field[index]
 
-        return Batch(self.rows[index], pick(self.weights), pick(self.mask))
+        return Batch(
+            self.rows[index], pick(self.weights), pick(self.mask), pick(self.labels)
+        )
 
     def with_inputs(self, inputs):
         """The same batch with the network reading ``inputs``."""

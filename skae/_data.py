@@ -216,10 +216,21 @@ class RowStream:
     weights : ndarray of shape (n_samples,) or None, default=None
         A weight per row of ``X`` (not only of ``rows``); each chunk then
         comes with its rows' weights, in the network's dtype.
+    labels : ndarray of int of shape (n_samples,) or None, default=None
+        An integer label per row of ``X``; each chunk then comes with its
+        rows' labels (int64).
     """
 
-    def __init__(self, X, dtype, device, batch_size, rng, rows=None, weights=None):
-        self.X, self.rows, self.rng, self.weights = X, rows, rng, weights
+    def __init__(
+        self, X, dtype, device, batch_size, rng, rows=None, weights=None, labels=None
+    ):
+        self.X, self.rows, self.rng = X, rows, rng
+        # Per-row fields travel as extra columns of the chunk's buffer.
+        self.fields = {
+            name: values
+            for name, values in (("weights", weights), ("labels", labels))
+            if values is not None
+        }
         self.dtype, self.device = dtype, device
         n = X.shape[0] if rows is None else len(rows)
         self.shape = (n, X.shape[1])
@@ -257,9 +268,9 @@ class RowStream:
 
     def _allocate(self):
         pin = self.device.type == "cuda"
-        # One more column for the weights: a chunk's rows and weights travel
-        # in one buffer and one copy.
-        shape = (self.chunk_rows, self.shape[1] + (self.weights is not None))
+        # One more column per per-row field: a chunk's rows, weights and
+        # labels travel in one buffer and one copy.
+        shape = (self.chunk_rows, self.shape[1] + len(self.fields))
         self._buffers = [
             torch.empty(shape, dtype=self.dtype, pin_memory=pin) for _ in range(2)
         ]
@@ -294,8 +305,8 @@ class RowStream:
         for start, stop in plan:
             rows = slice(start, stop) if self.rows is None else self.rows[start:stop]
             host[at : at + stop - start, :n_features] = dense_rows(self.X, rows)
-            if self.weights is not None:
-                host[at : at + stop - start, n_features] = self.weights[rows]
+            for column, values in enumerate(self.fields.values(), start=n_features):
+                host[at : at + stop - start, column] = values[rows]
             at += stop - start
         return self._buffers[slot][:at]
 
@@ -304,9 +315,15 @@ class RowStream:
             host = host.to(self.device, non_blocking=True)
             self._copied[slot] = torch.cuda.Event()
             self._copied[slot].record()
-        if self.weights is None:
-            return Batch(host)
-        return Batch(host[:, :-1], host[:, -1])
+        n_features = self.shape[1]
+        fields = {
+            name: host[:, column]
+            for column, name in enumerate(self.fields, start=n_features)
+        }
+        if "labels" in fields:
+            # Labels are small integers: exact in any float dtype.
+            fields["labels"] = fields["labels"].long()
+        return Batch(host[:, :n_features], **fields)
 
 
 def split_rows(n_samples, weights, validation_fraction, seed):
@@ -332,7 +349,9 @@ def split_rows(n_samples, weights, validation_fraction, seed):
     return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 
-def training_data(X, train_rows, val_rows, weights, dtype, device, batch_size, rng):
+def training_data(
+    X, train_rows, val_rows, weights, dtype, device, batch_size, rng, labels=None
+):
     """The training loop's training and validation data (None without any).
 
     ``train_rows`` and ``val_rows`` are rows of ``X`` (None: all, and none).
@@ -341,30 +360,34 @@ def training_data(X, train_rows, val_rows, weights, dtype, device, batch_size, r
     copied to the device once and stay resident, as one
     :class:`~skae._batch.Batch`: the fast path. Larger data (a big memmap,
     a sparse matrix that would be big dense) are streamed from ``X`` as
-    shuffled chunks (:class:`RowStream`), whose block orders ``rng`` draws, so memory
-    stays bounded whatever the number of rows. ``weights`` (one per row of
-    ``X``, or None) follow their rows either way.
+    shuffled chunks (:class:`RowStream`), whose block orders ``rng`` draws,
+    so memory stays bounded whatever the number of rows. ``weights`` and
+    ``labels`` (one per row of ``X``, or None) follow their rows either way.
     """
     if dense_nbytes(X, dtype) <= resident_budget(device):
 
         def part(rows):
-            return _resident_rows(X, rows, weights, dtype, device)
+            return _resident_rows(X, rows, weights, labels, dtype, device)
 
     else:
 
         def part(rows):
-            return RowStream(X, dtype, device, batch_size, rng, rows, weights)
+            return RowStream(X, dtype, device, batch_size, rng, rows, weights, labels)
 
     return part(train_rows), None if val_rows is None else part(val_rows)
 
 
-def _resident_rows(X, rows, weights, dtype, device):
+def _resident_rows(X, rows, weights, labels, dtype, device):
     """Rows ``rows`` of ``X`` (all when None) as a batch of device tensors."""
+
+    def pick(values, dtype):
+        if values is None:
+            return None
+        values = values if rows is None else values[rows]
+        return torch.as_tensor(values, dtype=dtype).to(device)
+
     data = to_tensor(X if rows is None else X[rows], dtype, device)
-    if weights is None:
-        return Batch(data)
-    weights = weights if rows is None else weights[rows]
-    return Batch(data, torch.as_tensor(weights, dtype=dtype).to(device))
+    return Batch(data, pick(weights, dtype), labels=pick(labels, torch.int64))
 
 
 def _stats_rows(n_features):

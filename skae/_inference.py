@@ -6,10 +6,13 @@
 from numbers import Integral
 
 import numpy as np
+import torch
+from sklearn.base import TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._data import batched_apply, inference_batch_size
 from ._memory import memory_guard
+from ._seeds import seed_of
 from ._sklearn_compat import _check_feature_names_in, wrap_output
 from ._threads import threads_for
 
@@ -155,6 +158,27 @@ class _InferenceMixin:
             lambda: [f"{prefix}_layer{index}_{j}" for j in range(out.shape[1])],
         )
 
+    def _draw_rows(self, n_samples, random_state, draw):
+        """``draw(module, n, generator, batch_size)`` for ``sample``: new rows,
+        in bounded-memory batches, from a generator seeded by ``random_state``."""
+        check_is_fitted(self)
+        if (
+            isinstance(n_samples, bool)
+            or not isinstance(n_samples, Integral)
+            or n_samples < 1
+        ):
+            raise ValueError(
+                f"n_samples must be a positive integer; got {n_samples!r}."
+            )
+        module = self._network.module
+        device = next(module.parameters()).device
+        generator = torch.Generator(device=device).manual_seed(seed_of(random_state))
+        batch_size = inference_batch_size(max(self.n_features_in_, 1024))
+        work = batch_size * module.multiply_adds()
+        with threads_for(self.n_threads, work):
+            rows = draw(module, int(n_samples), generator, batch_size)
+        return rows.cpu().numpy()
+
     def _filters(self, layer):
         """The network's learned filters (``layer``: 'encoder' or 'decoder'),
         one per row, as a float64 array (see ``FiltersDisplay``)."""
@@ -208,13 +232,32 @@ class _InferenceMixin:
         return self._apply(squared_error, X, out_dtype=np.float64)
 
 
-class _TransformerSideMixin:
-    """What the estimators with codes share: decoding, and a label-free ``score``.
+class _TransformerSideMixin(TransformerMixin):
+    """What the estimators with codes share: encoding, decoding, and a
+    label-free ``score``.
 
-    For :class:`~skae.AutoencoderTransformer` (and its denoiser) and
-    :class:`~skae.VariationalAutoencoder`; ``score`` is what
-    ``GridSearchCV`` maximises when it is given no ``scoring``.
+    For :class:`~skae.AutoencoderTransformer` (and its denoiser),
+    :class:`~skae.VariationalAutoencoder` and
+    :class:`~skae.AdversarialAutoencoder`; ``score`` is what ``GridSearchCV``
+    maximises when it is given no ``scoring``. A ``TransformerMixin``, so
+    that ``set_output`` wraps the ``transform`` defined here.
     """
+
+    def transform(self, X):
+        """Encode ``X``: the code-layer activations.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data to encode.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components)
+            Codes, in the dtype of ``X``.
+        """
+        X = self._validate_fitted(X)
+        return self._apply(self.encoder_, X)
 
     def inverse_transform(self, X):
         """Decode codes back to the input space.

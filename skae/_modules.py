@@ -298,20 +298,26 @@ class MLPNetwork(NetworkModule):
     A subclass builds ``encoder`` (starting with the input standardisation,
     an :class:`Affine`) and ``decoder``, and says which of their modules are
     its hidden layers (:meth:`hidden_layers`) and which is the code layer.
+    The cost, widths and weights are the encoder's and the decoder's: a
+    part used in training only (a discriminator) is not counted.
     """
 
     @abc.abstractmethod
     def hidden_layers(self):
         """The hidden layers' modules in forward order: encoder, code, decoder."""
 
-    def _linears(self, module=None):
-        """The linear layers (tied ones included) of ``module`` (default: all)."""
-        module = self if module is None else module
-        return [m for m in module.modules() if isinstance(m, (nn.Linear, TiedLinear))]
+    def _linears(self, *modules):
+        """The linear layers (tied ones included) of ``modules`` (default: the
+        encoder and the decoder)."""
+        kinds = (nn.Linear, TiedLinear)
+        modules = modules or (self.encoder, self.decoder)
+        return [
+            m for module in modules for m in module.modules() if isinstance(m, kinds)
+        ]
 
     def weights(self):
         # A tied layer's weight is its encoder layer's: counted once.
-        return [m.weight for m in self.modules() if isinstance(m, nn.Linear)]
+        return [m.weight for m in self._linears() if isinstance(m, nn.Linear)]
 
     def multiply_adds(self):
         # Tied layers compute as much as any other.
@@ -359,7 +365,8 @@ class Autoencoder(MLPNetwork):
     in the caller's units.
 
     ``code`` names the code layer's kind in :data:`CODE_LAYERS`, built with
-    ``code_options``. ``forward`` returns an :class:`Output`, the
+    ``code_options``; ``code_activation`` replaces ``activation`` on the code
+    layer (a linear code, say). ``forward`` returns an :class:`Output`, the
     reconstruction and the codes, so that penalties on the codes need no
     second pass.
     """
@@ -378,6 +385,7 @@ class Autoencoder(MLPNetwork):
         code="dense",
         code_options=None,
         tied_weights=False,
+        code_activation=None,
     ):
         super().__init__()
         hidden = list(hidden_layer_sizes)
@@ -389,7 +397,7 @@ class Autoencoder(MLPNetwork):
             CODE_LAYERS[code](
                 ([n_features] + hidden)[-1],
                 n_components,
-                activation,
+                activation if code_activation is None else code_activation,
                 **(code_options or {}),
             )
         )

@@ -121,3 +121,8 @@ class Objective:
     def evaluation_loss(self, module, batch):
         """The loss validation monitors: the reconstruction loss alone."""
         return self.reconstruction(module(batch.inputs), batch)
+
+    def loss_of(self, parts):
+        """The training loss of an epoch's mean ``parts``: ``loss_curve_``'s
+        value, the one ``tol`` and ``n_iter_no_change`` watch (their sum)."""
+        return sum(parts)

@@ -259,6 +259,11 @@ class AutoencoderOutlierDetector(
     array([ 1,  1, -1, -1])
     """
 
+    # Each round's epoch budget is a deliberate limit (a network trained
+    # longer learns to reconstruct the outliers too), not a failure to
+    # converge worth a ConvergenceWarning.
+    _max_iter_is_a_budget = True
+
     _parameter_constraints: dict = {
         **_ReconstructionAutoencoder._parameter_constraints,
         "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
@@ -398,7 +403,7 @@ class AutoencoderOutlierDetector(
         """
         return super().fit(X, y, sample_weight=sample_weight)
 
-    def _fit_full(self, X, sample_weight=None):
+    def _fit_full(self, X, sample_weight=None, labels=None):
         """Train the rounds (and members) on validated ``X``, then set the
         threshold."""
         # One draw for both streams: the subsamples of a fit without
@@ -452,13 +457,6 @@ class AutoencoderOutlierDetector(
         )
         self._set_training_scores(-ensemble, weights)
         return self
-
-    def _warn_on_stop(self, reason, incremental):
-        # Each round's epoch budget is a deliberate limit (a network trained
-        # longer learns to reconstruct the outliers too), not a failure to
-        # converge worth a ConvergenceWarning.
-        if reason is not StopReason.MAX_ITER:
-            super()._warn_on_stop(reason, incremental)
 
     def _code_width(self):
         if self.n_components != "auto":

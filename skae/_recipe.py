@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from ._adversarial import build_adversarial
 from ._modules import Autoencoder
 from ._networks import WHOLE_NETWORK
 from ._objective import LOSSES, Objective
@@ -62,9 +63,13 @@ class NetworkRecipe:
         ``"per_feature"``; None otherwise.
     kind : str
         The network kind, a key of :data:`NETWORK_KINDS`: ``"mlp"`` (the
-        dense :class:`~skae._modules.Autoencoder`) or ``"variational"``
-        (:class:`~skae._variational.VariationalNetwork`), or a kind
+        dense :class:`~skae._modules.Autoencoder`), ``"variational"``
+        (:class:`~skae._variational.VariationalNetwork`), ``"adversarial"``
+        (:class:`~skae._adversarial.AdversarialNetwork`), or a kind
         registered with :func:`register_network_kind`.
+    options : tuple of (str, value) pairs
+        Keyword arguments of the kind's builder that the fields above do not
+        cover (the adversarial kind's discriminator, say); builtins only.
     """
 
     n_features: int
@@ -80,6 +85,7 @@ class NetworkRecipe:
     likelihood: str = None
     noise_variance: str = None
     kind: str = "mlp"
+    options: tuple = ()
 
     @property
     def torch_dtype(self):
@@ -95,9 +101,11 @@ class NetworkRecipe:
         """The recipe :meth:`to_dict` gave (sequences may come back as lists)."""
         values = dict(values)
         values["hidden_layer_sizes"] = tuple(values["hidden_layer_sizes"])
-        values["code_options"] = tuple(
-            tuple(pair) for pair in values.get("code_options", ())
-        )
+        for name in ("code_options", "options"):
+            values[name] = tuple(
+                (key, tuple(v) if isinstance(v, list) else v)
+                for key, v in values.get(name, ())
+            )
         return cls(**values)
 
     def changes_from(self, other):
@@ -159,7 +167,11 @@ def _build_variational(recipe, shift, scale):
 
 
 #: Network kinds: name -> builder ``(recipe, shift, scale) -> NetworkModule``.
-NETWORK_KINDS = {"mlp": _build_mlp, "variational": _build_variational}
+NETWORK_KINDS = {
+    "mlp": _build_mlp,
+    "variational": _build_variational,
+    "adversarial": build_adversarial,
+}
 
 
 def register_network_kind(kind, builder):

@@ -13,7 +13,7 @@ from ._objective import RECONSTRUCTION
 
 def report_epoch(history, names, parts, validation_loss, start):
     """Print one line for the epoch just recorded (``verbose >= 1``)."""
-    line = f"Iteration {history.n_iter}, loss = {sum(parts):.6f}"
+    line = f"Iteration {history.n_iter}, loss = {history.loss_curve[-1]:.6f}"
     if len(parts) > 1:
         detail = ", ".join(f"{n} = {p:.6f}" for n, p in zip(names, parts, strict=True))
         line += f" ({detail})"

@@ -3,8 +3,7 @@
 A fit draws one integer from ``random_state`` and derives every seed it uses
 from it, one :class:`Stream` per random part, so that the parts are
 independent of each other and changing how one of them draws leaves the
-others (and their fits) the same. Nothing here knows about scikit-learn or
-torch.
+others (and their fits) the same. Nothing here knows about torch.
 """
 
 # Authors: The skae developers
@@ -13,6 +12,7 @@ torch.
 import enum
 
 import numpy as np
+from sklearn.utils import check_random_state
 
 
 class Stream(enum.IntEnum):
@@ -42,6 +42,8 @@ class Stream(enum.IntEnum):
     CALIBRATION = 8
     #: The seeds of the outlier detector's ensemble members.
     ENSEMBLE = 9
+    #: The adversarial autoencoder's check of its codes after a fit.
+    CODE_CHECK = 10
 
 
 def derived_seed(seed, stream, n_iter=0):
@@ -52,3 +54,12 @@ def derived_seed(seed, stream, n_iter=0):
     """
     sequence = np.random.SeedSequence([seed, int(stream), n_iter])
     return int(sequence.generate_state(1)[0])
+
+
+def seed_of(random_state):
+    """A seed from ``random_state`` (None, an int or a ``RandomState``), for a
+    call that draws afresh: fresh entropy for None, never NumPy's global
+    generator."""
+    if random_state is None:
+        return int(np.random.SeedSequence().generate_state(1)[0])
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))

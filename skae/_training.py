@@ -334,10 +334,11 @@ def snapshot(module):
     return {k: v.detach().clone() for k, v in module.state_dict().items()}
 
 
-def update_history(history, parts, names, validation_loss, tol):
-    """Record an epoch; returns True when the monitored loss improved."""
+def update_history(history, loss, parts, names, validation_loss, tol):
+    """Record an epoch of training ``loss`` and loss ``parts``; returns True
+    when the monitored loss improved."""
     history.n_iter += 1
-    history.loss_curve.append(sum(parts))
+    history.loss_curve.append(loss)
     for name, value in zip(names, parts, strict=True):
         history.components.setdefault(name, []).append(value)
     monitored = history.loss_curve[-1]
@@ -409,7 +410,8 @@ def _one_epoch(run, X):
         return StopReason.DIVERGED
     history = run.history
     names = run.objective.names
-    if update_history(history, parts, names, val_loss, run.settings.tol):
+    loss = run.objective.loss_of(parts)
+    if update_history(history, loss, parts, names, val_loss, run.settings.tol):
         history.best_state = snapshot(run.module)
     if run.settings.verbose:
         report_epoch(history, names, parts, val_loss, start)

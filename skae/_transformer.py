@@ -3,7 +3,7 @@
 # Authors: The skae developers
 # SPDX-License-Identifier: BSD-3-Clause
 
-from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.base import ClassNamePrefixFeaturesOutMixin
 
 from ._docstrings import fill_doc
 from ._inference import _TransformerSideMixin
@@ -13,7 +13,6 @@ from ._reconstruction import _ReconstructionAutoencoder
 @fill_doc
 class AutoencoderTransformer(
     ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
     _TransformerSideMixin,
     _ReconstructionAutoencoder,
 ):
@@ -148,22 +147,6 @@ class AutoencoderTransformer(
             device=device,
             n_threads=n_threads,
         )
-
-    def transform(self, X):
-        """Encode ``X``: the code-layer activations.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data to encode.
-
-        Returns
-        -------
-        X_new : ndarray of shape (n_samples, n_components)
-            Codes, in the dtype of ``X``.
-        """
-        X = self._validate_fitted(X)
-        return self._apply(self.encoder_, X)
 
     def fit_transform(self, X, y=None, sample_weight=None):
         """Fit to ``X`` and return its codes.

@@ -7,12 +7,9 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
+from sklearn.base import ClassNamePrefixFeaturesOutMixin
 
 from ._base import _BaseAutoencoder
-from ._data import inference_batch_size
 from ._docstrings import fill_doc
 from ._inference import _TransformerSideMixin
 from ._params import PARAMETER_CONSTRAINTS
@@ -20,7 +17,6 @@ from ._recipe import NetworkRecipe
 from ._schedules import CosineLearningRate, KLWarmUp
 from ._seeds import Stream, derived_seed
 from ._sklearn_compat import Interval, StrOptions
-from ._threads import threads_for
 from ._variational import (
     LIKELIHOODS,
     NOISE_FLOORS,
@@ -107,7 +103,6 @@ The trained decoder, in eval mode: maps codes to the means of
 )
 class VariationalAutoencoder(
     ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
     _TransformerSideMixin,
     _BaseAutoencoder,
 ):
@@ -495,23 +490,7 @@ class VariationalAutoencoder(
             The rows, in the network's dtype (that of the training data on
             the CPU).
         """
-        check_is_fitted(self)
-        if (
-            isinstance(n_samples, bool)
-            or not isinstance(n_samples, Integral)
-            or n_samples < 1
-        ):
-            raise ValueError(
-                f"n_samples must be a positive integer; got {n_samples!r}."
-            )
-        module = self._network.module
-        device = next(module.parameters()).device
-        generator = torch.Generator(device=device).manual_seed(_seed_of(random_state))
-        batch_size = inference_batch_size(max(self.n_features_in_, 1024))
-        work = batch_size * module.multiply_adds()
-        with threads_for(self.n_threads, work):
-            rows = draw_samples(module, int(n_samples), generator, batch_size)
-        return rows.cpu().numpy()
+        return self._draw_rows(n_samples, random_state, draw_samples)
 
     def _importance_draws(self):
         """The standard normal draws every row's score uses (seeded at fit)."""
@@ -570,8 +549,8 @@ class VariationalAutoencoder(
             )
         return tuple(schedules)
 
-    def _fit(self, X, incremental=False, sample_weight=None):
-        reason = super()._fit(X, incremental, sample_weight)
+    def _fit(self, X, incremental=False, sample_weight=None, labels=None):
+        reason = super()._fit(X, incremental, sample_weight, labels)
         self._describe_fit(X)
         return reason
 
@@ -591,14 +570,6 @@ class VariationalAutoencoder(
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
-
-
-def _seed_of(random_state):
-    """A torch seed from ``random_state``; fresh entropy for None."""
-    if random_state is None:
-        # Not check_random_state(None): that is NumPy's global generator.
-        return int(np.random.SeedSequence().generate_state(1)[0])
-    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
 def _unit_interval_message(method, low, high):

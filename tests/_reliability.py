@@ -55,9 +55,10 @@ def make_estimator(cls, **overrides):
 
 
 def is_density_model(estimator):
-    """Whether ``score_samples`` is a log-likelihood (a model with ``sample``)
-    rather than minus a reconstruction error."""
-    return hasattr(estimator, "sample")
+    """Whether ``score_samples`` is a log-likelihood rather than minus a
+    reconstruction error (``estimator`` may be a class)."""
+    cls = estimator if inspect.isclass(estimator) else type(estimator)
+    return issubclass(cls, skae.VariationalAutoencoder)
 
 
 def accepting(classes, *names):

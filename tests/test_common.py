@@ -27,6 +27,7 @@ from sklearn.utils.estimator_checks import (
 )
 
 from skae import (
+    AdversarialAutoencoder,
     AutoencoderOutlierDetector,
     AutoencoderTransformer,
     DenoisingAutoencoder,
@@ -53,6 +54,8 @@ def estimators():
         AutoencoderOutlierDetector(**FAST, n_rounds=2),
         AutoencoderOutlierDetector(**FAST, n_rounds=1, n_estimators=2),
         VariationalAutoencoder(**FAST),
+        AdversarialAutoencoder(**FAST),
+        AdversarialAutoencoder(**FAST, prior="mixture"),
         *(
             cls(**FAST, **kind)
             for cls in (AutoencoderTransformer, DenoisingAutoencoder)

@@ -5,6 +5,7 @@ works (finite outputs) and says, with a warning, what it kept; it never
 leaves a model that emits NaN.
 """
 
+import inspect
 import warnings
 
 import numpy as np
@@ -55,6 +56,15 @@ def _on_call(n, action, real):
         return real(*args, **kwargs)
 
     return wrapper
+
+
+def _step_of(cls):
+    """Where ``cls``'s training step is looked up: the module and name to
+    patch (``skae._training.train_step`` unless the family has its own)."""
+    step = cls()._training_step()
+    if step is None:
+        return training, "train_step"
+    return inspect.getmodule(cls), step.__name__
 
 
 def _raise(exc):
@@ -226,10 +236,9 @@ def test_ctrl_c_keeps_the_best_weights(cls, where, call_number, monkeypatch):
     assert reference.loss_curve_[1] < reference.loss_curve_[0]
 
     # The 3rd epoch, or the 2nd of its 3 batches, is interrupted.
-    patched = _on_call(
-        call_number, _raise(KeyboardInterrupt()), getattr(training, where)
-    )
-    monkeypatch.setattr(training, where, patched)
+    owner, name = (training, where) if where == "run_epoch" else _step_of(cls)
+    patched = _on_call(call_number, _raise(KeyboardInterrupt()), getattr(owner, name))
+    monkeypatch.setattr(owner, name, patched)
     estimator = make_estimator(cls, max_iter=5, **SMALL_BATCHES)
     caught = _fit_recording(estimator)
     assert any("interrupted" in m for m in _messages(caught, UserWarning))
@@ -240,8 +249,9 @@ def test_ctrl_c_keeps_the_best_weights(cls, where, call_number, monkeypatch):
 
 @pytest.mark.parametrize("cls", ESTIMATORS, ids=class_id)
 def test_ctrl_c_in_the_first_epoch_keeps_a_working_model(cls, monkeypatch):
-    patched = _on_call(2, _raise(KeyboardInterrupt()), training.train_step)
-    monkeypatch.setattr(training, "train_step", patched)
+    owner, name = _step_of(cls)
+    patched = _on_call(2, _raise(KeyboardInterrupt()), getattr(owner, name))
+    monkeypatch.setattr(owner, name, patched)
     estimator = make_estimator(cls, **SMALL_BATCHES)
     caught = _fit_recording(estimator)
     assert any("interrupted" in m for m in _messages(caught, UserWarning))
