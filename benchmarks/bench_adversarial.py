@@ -1,7 +1,8 @@
 """AdversarialAutoencoder: do the codes fill the prior, do samples look like data?
 
-Tune on scikit-learn's digits (``--data digits``), report on MNIST (the
-default, from ``../shared/data/mnist``). Five measures:
+Tune on scikit-learn's digits (``--data digits``) and Fashion-MNIST
+(``--data fashion``), report on MNIST (the default, from
+``../shared/data/mnist``). Five measures:
 
 - ``codes``: the squared MMD (Gaussian kernel, median bandwidth, unbiased)
   between the codes of held-out rows and as many prior draws, and the
@@ -61,7 +62,10 @@ def load(args):
         order = np.random.default_rng(0).permutation(len(X))
         X, y = X[order], y[order]
         return X[:1200], y[:1200], X[1200:1500], y[1200:1500], X[1500:], y[1500:]
-    X, y, X_test, y_test = load_images(args.path)
+    path = args.path
+    if args.data == "fashion":
+        path = DEFAULT_DATA / "fashion-mnist"
+    X, y, X_test, y_test = load_images(path)
     return X[:55000], y[:55000], X[55000:], y[55000:], X_test, y_test
 
 
@@ -192,7 +196,7 @@ def measure_samples(args, data, k=8, models=None):
 def measure_labels(args, data):
     X, y, _, _, _, _ = data
     rng = np.random.default_rng(args.seed)
-    per_class = 100 if args.data == "mnist" else 10
+    per_class = 10 if args.data == "digits" else 100
     labelled = np.concatenate(
         [
             rng.choice(np.flatnonzero(y == c), per_class, replace=False)
@@ -310,7 +314,9 @@ def measure_cost(args, data, k=8, epochs=3, rounds=5):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path", nargs="?", default=DEFAULT_DATA / "mnist")
-    parser.add_argument("--data", choices=["mnist", "digits"], default="mnist")
+    parser.add_argument(
+        "--data", choices=["mnist", "fashion", "digits"], default="mnist"
+    )
     parser.add_argument(
         "--measures", nargs="*", default=["codes", "samples", "labels", "cost"]
     )

@@ -62,6 +62,27 @@ def _unless_uniform(weights):
     return weights
 
 
+def training_weights(sample_weight, X, min_rows):
+    """Validated training weights, or None when they weigh every row alike.
+
+    Equal weights are the unweighted fit, which is what runs then, bit for
+    bit. ``min_rows`` rows must have a positive weight.
+    """
+    if sample_weight is None:
+        return None
+    sample_weight = _check_sample_weight(
+        sample_weight, X, dtype=np.float64, ensure_non_negative=True
+    )
+    n_positive = int(np.count_nonzero(sample_weight))
+    if n_positive < min_rows:
+        raise ValueError(
+            f"sample_weight gives {n_positive} sample(s) a positive weight, "
+            f"but training needs at least {min_rows}: rows of weight zero "
+            "count as absent."
+        )
+    return _unless_uniform(sample_weight)
+
+
 def _training_advice(X, batch_size):
     """What to change when training on ``X`` runs out of memory."""
     advice = (
@@ -216,7 +237,7 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
             accept_sparse=_ACCEPT_SPARSE,
             ensure_min_samples=2,
         )
-        sample_weight = self._check_sample_weight(sample_weight, X, min_rows=2)
+        sample_weight = training_weights(sample_weight, X, min_rows=2)
         errors = self._fit_full(X, sample_weight, self._training_labels(y, X))
         self.explained_variance_ratio_ = self._explained_variance_ratio(
             X, sample_weight, errors
@@ -257,32 +278,12 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         X = validate_data(
             self, X, dtype=FLOAT_DTYPES, accept_sparse=_ACCEPT_SPARSE, reset=first_call
         )
-        sample_weight = self._check_sample_weight(sample_weight, X, min_rows=1)
+        sample_weight = training_weights(sample_weight, X, min_rows=1)
         labels = self._training_labels(y, X)
         self._fit(X, incremental=True, sample_weight=sample_weight, labels=labels)
         # It described the data of a fit, which this call moved away from.
         self.__dict__.pop("explained_variance_ratio_", None)
         return self
-
-    def _check_sample_weight(self, sample_weight, X, min_rows):
-        """Validated weights, or None when they weigh every row alike.
-
-        Equal weights are the unweighted fit, which is what runs then, bit
-        for bit. ``min_rows`` rows must have a positive weight.
-        """
-        if sample_weight is None:
-            return None
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
-        n_positive = int(np.count_nonzero(sample_weight))
-        if n_positive < min_rows:
-            raise ValueError(
-                f"sample_weight gives {n_positive} sample(s) a positive weight, "
-                f"but training needs at least {min_rows}: rows of weight zero "
-                "count as absent."
-            )
-        return _unless_uniform(sample_weight)
 
     def _training_labels(self, y, X):
         """The labels a family trains with, one int per row of ``X``, or None.
@@ -360,7 +361,7 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
             raise ValueError(
                 "Training diverged before any epoch gave usable weights: the "
                 "loss or the weights became NaN or infinite. Lower "
-                f"learning_rate_init (now {self.learning_rate_init:g}), or scale "
+                f"learning_rate_init (now {self._learning_rate():g}), or scale "
                 "the data."
             )
         self._warn_on_stop(reason, incremental)
@@ -514,8 +515,13 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         decay = 0.0
         if self.solver == "adamw":
             decay = self.alpha * (1.0 - self.l1_ratio)
-        optimizer = build_optimizer(self.solver, module, self.learning_rate_init, decay)
+        optimizer = build_optimizer(self.solver, module, self._learning_rate(), decay)
         return {NETWORK: optimizer}
+
+    def _learning_rate(self):
+        """The step size of the network's optimizer: ``learning_rate_init``
+        resolved."""
+        return self.learning_rate_init
 
     def _training_step(self):
         """How one batch is trained: a ``step(run, batch)`` callable, or None

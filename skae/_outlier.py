@@ -9,6 +9,7 @@ import numpy as np
 from sklearn.base import OutlierMixin
 from sklearn.utils import check_random_state
 
+from ._base import training_weights
 from ._docstrings import fill_doc
 from ._ensemble import ensemble_errors, fit_members, partial_fit_members
 from ._reconstruction import _ReconstructionAutoencoder
@@ -451,7 +452,7 @@ class AutoencoderOutlierDetector(
         super().partial_fit(X, sample_weight=sample_weight)
         self._drop_stale_calibration()
         X = self._validate_fitted(X)
-        weights = self._check_sample_weight(sample_weight, X, min_rows=1)
+        weights = training_weights(sample_weight, X, min_rows=1)
         self.members_, self.member_weights_, ensemble = partial_fit_members(
             self, X, weights
         )

@@ -13,7 +13,7 @@ from sklearn.linear_model import LogisticRegression
 
 from skae import AdversarialAutoencoder, AutoencoderTransformer
 
-FAST = dict(hidden_layer_sizes=(32,), max_iter=40, random_state=0)
+FAST = dict(hidden_layer_sizes=(32,), max_iter=100, random_state=0)
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +150,7 @@ def test_too_many_components_for_the_code_are_refused(digits):
 def test_adversarial_losses_are_reported_beside_the_reconstruction(normal_fit):
     components = normal_fit.loss_components_
     assert list(components) == ["reconstruction", "discriminator", "generator"]
-    assert len(components["discriminator"]) == normal_fit.n_iter_ == 40
+    assert len(components["discriminator"]) == normal_fit.n_iter_ == 100
     # The loss curve is the reconstruction phase's alone.
     assert normal_fit.loss_curve_ == components["reconstruction"]
     # Near the game's equilibrium: 2 log 2 and log 2.

@@ -105,6 +105,23 @@ def test_loss_curve_components(fitted):
     assert display.ax_.get_yscale() == "log"
 
 
+def test_loss_curve_components_of_the_adversarial_autoencoder(digits):
+    from skae import AdversarialAutoencoder
+
+    aae = AdversarialAutoencoder(2, hidden_layer_sizes=(8,), max_iter=3, random_state=0)
+    aae.fit(digits[0][:300] / 16.0)
+    display = LossCurveDisplay.from_estimator(aae, components=True)
+    assert set(display.component_lines_) == {
+        "reconstruction",
+        "discriminator",
+        "generator",
+    }
+    np.testing.assert_array_equal(
+        display.component_lines_["generator"].get_ydata(),
+        aae.loss_components_["generator"],
+    )
+
+
 def test_loss_curve_on_given_axes_and_kwargs(fitted):
     fig, (ax1, ax2) = plt.subplots(1, 2)
     display = LossCurveDisplay.from_estimator(
