@@ -5,6 +5,7 @@
 
 from ._aae import AdversarialAutoencoder
 from ._denoising import DenoisingAutoencoder
+from ._imputer import AutoencoderImputer
 from ._onnx import to_onnx
 from ._outlier import AutoencoderOutlierDetector
 from ._transformer import AutoencoderTransformer
@@ -13,6 +14,7 @@ from ._version import __version__
 
 __all__ = [
     "AdversarialAutoencoder",
+    "AutoencoderImputer",
     "AutoencoderOutlierDetector",
     "AutoencoderTransformer",
     "DenoisingAutoencoder",

@@ -36,6 +36,7 @@ from ._params import (
     PARAMETER_CONSTRAINTS,
     check_early_stopping,
     check_hidden_sizes,
+    check_observed,
     hidden_sizes,
 )
 from ._penalties import ElasticNet
@@ -235,6 +236,7 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
             X,
             dtype=FLOAT_DTYPES,
             accept_sparse=_ACCEPT_SPARSE,
+            ensure_all_finite="allow-nan",
             ensure_min_samples=2,
         )
         sample_weight = training_weights(sample_weight, X, min_rows=2)
@@ -276,7 +278,12 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
             )
         first_call = not hasattr(self, "_network")
         X = validate_data(
-            self, X, dtype=FLOAT_DTYPES, accept_sparse=_ACCEPT_SPARSE, reset=first_call
+            self,
+            X,
+            dtype=FLOAT_DTYPES,
+            accept_sparse=_ACCEPT_SPARSE,
+            ensure_all_finite="allow-nan",
+            reset=first_call,
         )
         sample_weight = training_weights(sample_weight, X, min_rows=1)
         labels = self._training_labels(y, X)
@@ -334,11 +341,14 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
             weights=sample_weight,
             n_workers=numpy_workers(self.n_threads),
         )
+        check_observed(X, summary)
         self._check_settings(X, summary)
         device = resolve_device(self.device)
         if not fresh:
             self._check_same_network(X)
         self._observe_data(summary, fresh)
+        learnt = not fresh and getattr(self, "_learnt_missing", False)
+        self._learnt_missing = learnt or summary.has_missing
         if fresh:
             self._initialize(X, summary, device)
         network = self._network
@@ -348,7 +358,7 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         advice = _training_advice(X, self._batch_size(X.shape[0]))
         with memory_guard(f"training on {device}", advice):
             reason, settings, n_threads = self._train(
-                X, incremental, sample_weight, labels
+                X, incremental, sample_weight, labels, summary.has_missing
             )
         if reason.diverged:
             # Their moments saw the non-finite step: later calls start afresh.
@@ -367,10 +377,10 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         self._warn_on_stop(reason, incremental)
         return reason
 
-    def _train(self, X, incremental, sample_weight, labels):
+    def _train(self, X, incremental, sample_weight, labels, masked):
         """One training run on ``X``: its stop reason, settings and threads."""
         module = self._network.module
-        run, train = self._training_run(X, incremental, sample_weight, labels)
+        run, train = self._training_run(X, incremental, sample_weight, labels, masked)
         module.set_generator(run.generator)
         # Forward, and backward for inputs and weights: about 3 times a
         # forward pass of the batch per step.
@@ -383,7 +393,7 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
             # Whatever ends the loop (an error too), inference needs eval mode.
             module.eval()
 
-    def _training_run(self, X, incremental, sample_weight, labels):
+    def _training_run(self, X, incremental, sample_weight, labels, masked):
         """The :class:`~skae._training.Run` of a training call on ``X``, and its
         training data."""
         network = self._network
@@ -391,7 +401,7 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         seed = derived_seed(self._seed, Stream.TRAIN, network.history.n_iter)
         generator = torch.Generator(device=param.device).manual_seed(seed)
         settings, train, val = self._loop_data(
-            X, incremental, sample_weight, labels, param
+            X, incremental, sample_weight, labels, masked, param
         )
         corrupt = self._corruption()
         objective = self._build_objective()
@@ -409,7 +419,7 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         )
         return run, train
 
-    def _loop_data(self, X, incremental, sample_weight, labels, param):
+    def _loop_data(self, X, incremental, sample_weight, labels, masked, param):
         """The loop's settings and its training and validation data (on the
         device and in the dtype of ``param``)."""
         fraction = self.validation_fraction
@@ -433,6 +443,7 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
             settings.batch_size,
             rng,
             labels,
+            masked,
         )
         return settings, train, val
 
@@ -627,6 +638,8 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        # Missing values (NaN) are left out of the loss, statistics and scores.
+        tags.input_tags.allow_nan = True
         # An unavailable device fails at fit, with its own message.
         with contextlib.suppress(ValueError):
             tags.non_deterministic = resolve_device(self.device).type == "cuda"

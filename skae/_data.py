@@ -232,6 +232,8 @@ class RowStream:
             if values is not None
         }
         self.dtype, self.device = dtype, device
+        # Whether each chunk carries the mask of its observed cells.
+        self.masked = False
         n = X.shape[0] if rows is None else len(rows)
         self.shape = (n, X.shape[1])
         row_bytes = _row_bytes(X.shape[1], dtype)
@@ -263,8 +265,8 @@ class RowStream:
         """The first ``n`` rows (in row order) as a batch of device tensors."""
         n = min(n, self.shape[0])
         rows = slice(0, n) if self.rows is None else self.rows[:n]
-        rows = host_tensor(dense_rows(self.X, rows), self.dtype)
-        return Batch(rows.to(self.device))
+        rows = host_tensor(dense_rows(self.X, rows), self.dtype).to(self.device)
+        return Batch(rows, mask=~torch.isnan(rows) if self.masked else None)
 
     def _allocate(self):
         pin = self.device.type == "cuda"
@@ -323,7 +325,9 @@ class RowStream:
         if "labels" in fields:
             # Labels are small integers: exact in any float dtype.
             fields["labels"] = fields["labels"].long()
-        return Batch(host[:, :n_features], **fields)
+        rows = host[:, :n_features]
+        mask = ~torch.isnan(rows) if self.masked else None
+        return Batch(rows, mask=mask, **fields)
 
 
 def split_rows(n_samples, weights, validation_fraction, seed):
@@ -350,7 +354,16 @@ def split_rows(n_samples, weights, validation_fraction, seed):
 
 
 def training_data(
-    X, train_rows, val_rows, weights, dtype, device, batch_size, rng, labels=None
+    X,
+    train_rows,
+    val_rows,
+    weights,
+    dtype,
+    device,
+    batch_size,
+    rng,
+    labels=None,
+    masked=False,
 ):
     """The training loop's training and validation data (None without any).
 
@@ -363,21 +376,25 @@ def training_data(
     shuffled chunks (:class:`RowStream`), whose block orders ``rng`` draws,
     so memory stays bounded whatever the number of rows. ``weights`` and
     ``labels`` (one per row of ``X``, or None) follow their rows either way.
+    With ``masked`` (``X`` has missing values), every batch carries the mask
+    of its observed cells.
     """
     if dense_nbytes(X, dtype) <= resident_budget(device):
 
         def part(rows):
-            return _resident_rows(X, rows, weights, labels, dtype, device)
+            return _resident_rows(X, rows, weights, labels, dtype, device, masked)
 
     else:
 
         def part(rows):
-            return RowStream(X, dtype, device, batch_size, rng, rows, weights, labels)
+            stream = RowStream(X, dtype, device, batch_size, rng, rows, weights, labels)
+            stream.masked = masked
+            return stream
 
     return part(train_rows), None if val_rows is None else part(val_rows)
 
 
-def _resident_rows(X, rows, weights, labels, dtype, device):
+def _resident_rows(X, rows, weights, labels, dtype, device, masked=False):
     """Rows ``rows`` of ``X`` (all when None) as a batch of device tensors."""
 
     def pick(values, dtype):
@@ -387,7 +404,17 @@ def _resident_rows(X, rows, weights, labels, dtype, device):
         return torch.as_tensor(values, dtype=dtype).to(device)
 
     data = to_tensor(X if rows is None else X[rows], dtype, device)
-    return Batch(data, pick(weights, dtype), labels=pick(labels, torch.int64))
+    mask = ~torch.isnan(data) if masked else None
+    return Batch(data, pick(weights, dtype), mask, pick(labels, torch.int64))
+
+
+def rows_without_observation(X):
+    """Indices of the rows of ``X`` whose every cell is missing (NaN)."""
+    found = []
+    for rows in _row_slices(X.shape[0], _stats_rows(X.shape[1])):
+        chunk = dense_rows(X, rows)
+        found.append(rows.start + np.flatnonzero(np.isnan(chunk).all(axis=1)))
+    return np.concatenate(found)
 
 
 def _stats_rows(n_features):
@@ -413,6 +440,12 @@ class ColumnSummary:
     With ``weights`` (one per row, non-negative), the moments are weighted
     (a row of weight 2 counts as two rows) and the ranges cover the rows of
     positive weight only: a row of weight 0 is as good as absent.
+
+    Missing values (NaN) are left out of every statistic: each column's are
+    those of its observed cells (``n_observed``), NaN for a column with none.
+    A first pass finds them for free (they turn its results NaN) and a
+    second, NaN-aware pass then computes what was asked; complete data take
+    one pass, as before.
     """
 
     def __init__(self, X, moments=True, weights=None, n_workers=1):
@@ -421,29 +454,50 @@ class ColumnSummary:
         self._moments_wanted = moments
         self._n_workers = n_workers
         self._stats = {}
+        self._missing = None
 
     def _compute(self, moments, ranges):
+        stats = self._merged(moments, ranges, missing=bool(self._missing))
+        if self._missing is None:
+            self._missing = any(np.isnan(v).any() for v in stats.values())
+            if self._missing:
+                stats = self._merged(moments, ranges, missing=True)
+        self._stats.update(stats)
+
+    def _merged(self, moments, ranges, missing):
+        """The statistics asked for, merged over the chunks in row order."""
         X = self._X
         n, mean, m2 = 0, np.zeros(X.shape[1]), np.zeros(X.shape[1])
         low = np.full(X.shape[1], np.inf)
         high = np.full(X.shape[1], -np.inf)
+        merge = _merge_observed if missing else _merge_moments
         for k, chunk_mean, chunk_m2, chunk_low, chunk_high in self._chunk_stats(
-            moments, ranges
+            moments, ranges, missing
         ):
-            if k == 0:
+            if np.all(k == 0):
                 continue
             if moments:
-                n, mean, m2 = _merge_moments(n, mean, m2, k, chunk_mean, chunk_m2)
+                n, mean, m2 = merge(n, mean, m2, k, chunk_mean, chunk_m2)
             if ranges:
-                np.minimum(low, chunk_low, out=low)
-                np.maximum(high, chunk_high, out=high)
+                # fmin and fmax skip a column with no observed cell in a chunk.
+                combine = (np.fmin, np.fmax) if missing else (np.minimum, np.maximum)
+                combine[0](low, chunk_low, out=low)
+                combine[1](high, chunk_high, out=high)
+        stats = {}
         if moments:
-            with np.errstate(over="ignore", invalid="ignore"):
-                self._stats.update(mean=mean, variance=m2 / n)
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                stats.update(mean=mean, variance=m2 / n)
+            if missing:
+                n = n * np.ones(X.shape[1])
+                stats.update(mean=np.where(n > 0, mean, np.nan), n_observed=n)
         if ranges:
-            self._stats.update(min=low, max=high)
+            empty = np.isinf(low) & np.isinf(high) if missing else False
+            stats.update(
+                min=np.where(empty, np.nan, low), max=np.where(empty, np.nan, high)
+            )
+        return stats
 
-    def _chunk_stats(self, moments, ranges):
+    def _chunk_stats(self, moments, ranges, missing):
         """Each chunk's statistics, in row order, from ``n_workers`` threads.
 
         Chunks are reduced independently and merged in order, so the result
@@ -451,10 +505,11 @@ class ColumnSummary:
         """
         X = self._X
         chunks = list(_row_slices(X.shape[0], _stats_rows(X.shape[1])))
+        reduce_rows = _reduce_observed if missing else _reduce_chunk
 
         def reduce(chunk):
             weights = None if self._weights is None else self._weights[chunk]
-            return _reduce_chunk(dense_rows(X, chunk), weights, moments, ranges)
+            return reduce_rows(dense_rows(X, chunk), weights, moments, ranges)
 
         workers = max(1, min(self._n_workers, len(chunks)))
         if workers == 1:
@@ -487,6 +542,27 @@ class ColumnSummary:
         """The mean of the column variances, as a float."""
         with np.errstate(over="ignore", invalid="ignore"):
             return float(np.mean(self.variance))
+
+    @property
+    def has_missing(self):
+        """Whether ``X`` has missing values (NaN); a pass to find out if no
+        statistic was computed yet."""
+        if self._missing is None:
+            self._get("min")
+        return self._missing
+
+    @property
+    def n_observed(self):
+        """Each column's number (or total weight) of observed cells."""
+        if not self.has_missing:
+            return np.full(self._X.shape[1], float(self._observed_rows()))
+        if "n_observed" not in self._stats:
+            self._compute(moments=True, ranges=False)
+        return self._stats["n_observed"]
+
+    def _observed_rows(self):
+        weights = self._weights
+        return self._X.shape[0] if weights is None else weights.sum()
 
     @property
     def min(self):
@@ -532,6 +608,41 @@ def _chunk_moments(rows, weights=None):
     mean = weights @ rows.astype(np.float64, copy=False) / k
     centred = np.subtract(rows, mean, dtype=np.float64)
     return k, mean, np.einsum("i,ij,ij->j", weights, centred, centred)
+
+
+def _reduce_observed(rows, weights, moments, ranges):
+    """:func:`_reduce_chunk` over the observed (non-NaN) cells only, where
+    ``k`` is a count (or total weight) per column."""
+    observed = ~np.isnan(rows)
+    counts = observed.astype(np.float64)
+    if weights is not None:
+        counts *= weights[:, None]
+    k = counts.sum(axis=0)
+    mean = m2 = low = high = None
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        if moments:
+            filled = np.where(observed, rows, 0.0).astype(np.float64, copy=False)
+            mean = np.einsum("ij,ij->j", counts, filled) / k
+            centred = np.where(observed, filled - mean, 0.0)
+            m2 = np.einsum("ij,ij,ij->j", counts, centred, centred)
+        if ranges:
+            kept = rows if weights is None else rows[weights > 0]
+            low, high = np.fmin.reduce(kept, axis=0), np.fmax.reduce(kept, axis=0)
+    return k, mean, m2, low, high
+
+
+def _merge_observed(n, mean, m2, k, chunk_mean, chunk_m2):
+    """:func:`_merge_moments` column by column, a column merged only where
+    the chunk observed it."""
+    seen = k > 0
+    merged_n, merged_mean, merged_m2 = _merge_moments(
+        n, np.where(seen, mean, 0.0), m2, np.where(seen, k, 1.0), chunk_mean, chunk_m2
+    )
+    return (
+        np.where(seen, merged_n, n),
+        np.where(seen, merged_mean, mean),
+        np.where(seen, merged_m2, m2),
+    )
 
 
 def _merge_moments(n, mean, m2, k, chunk_mean, chunk_m2):

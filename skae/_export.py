@@ -16,27 +16,39 @@ import warnings
 
 import torch
 
+from ._networks import fill_in
+
 
 class Scores(torch.nn.Module):
     """Minus each row's mean squared reconstruction error, in float64.
 
     The error is taken in float64, as the estimators' ``score_samples``
-    takes it, whatever the network's dtype. ``offset`` is subtracted (a
+    takes it, whatever the network's dtype, and over each row's observed
+    cells (NaN for a row with none). ``offset`` is subtracted (a
     detector's ``decision_function``); ``labels`` turns the result into +1
-    (not negative) and -1 (negative), as ``predict`` does.
+    (not negative) and -1 (negative), as ``predict`` does. ``passes``: how
+    many times missing cells are filled in before the reconstruction
+    (:func:`~skae._networks.fill_in`).
     """
 
-    def __init__(self, network, offset=0.0, labels=False):
+    def __init__(self, network, offset=0.0, labels=False, passes=0):
         super().__init__()
         self.network = network
+        self.passes = passes
         # A float64 tensor: a Python float would be exported as a float32
         # constant, off by its float32 rounding (1e-4 on an offset of 1e3).
         self.register_buffer("offset", torch.tensor(offset, dtype=torch.float64))
         self.labels = labels
 
     def forward(self, x):
-        reconstruction = self.network(x).reconstruction
-        error = (reconstruction.double() - x.double()).square().mean(dim=1)
+        network = self.network
+        filled = fill_in(network.encoder, network.decoder, x, self.passes)
+        reconstruction = network(filled).reconstruction
+        squared = (reconstruction.double() - x.double()).square()
+        # Over each row's observed cells: a missing (NaN) one counts for none.
+        observed = ~torch.isnan(squared)
+        total = torch.where(observed, squared, 0.0).sum(dim=1)
+        error = total / observed.sum(dim=1).to(torch.float64)
         scores = -error - self.offset
         if not self.labels:
             return scores

@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._data import batched_apply, inference_batch_size
 from ._memory import memory_guard
+from ._networks import fill_in
 from ._seeds import seed_of
 from ._sklearn_compat import _check_feature_names_in, wrap_output
 from ._threads import threads_for
@@ -22,15 +23,20 @@ FLOAT_DTYPES = (np.float64, np.float32)
 # memory; sparse input is converted to CSR, whose rows are densified one
 # batch at a time.
 _ACCEPT_SPARSE = "csr"
+# Passes of fill_in over a row with missing cells (digits, a fifth of the
+# cells missing: a classifier on the codes scored 0.907 with none, 0.924
+# after one pass, 0.929 after three).
+_FILL_PASSES = 2
 
 
-def _check_finite_output(out, X):
-    """``out``, unless the network overflowed on ``X`` (never return NaN)."""
-    if np.isfinite(out).all():
+def _check_finite_output(out, X, missing_ok=False):
+    """``out``, unless the network overflowed on ``X`` (never return NaN, but
+    where ``missing_ok`` says NaN marks a missing input)."""
+    if np.isfinite(out).all() or (missing_ok and not np.isinf(out).any()):
         return out
     raise ValueError(
         "The network's output overflowed (non-finite values) on X, whose "
-        f"largest magnitude is {abs(X).max():g}: X is too far outside "
+        f"largest magnitude is {np.nanmax(abs(X)):g}: X is too far outside "
         "the range of the training data. Scale it as the training data were."
     )
 
@@ -62,11 +68,20 @@ class _InferenceMixin:
     def _validate_fitted(self, X):
         check_is_fitted(self)
         return validate_data(
-            self, X, dtype=FLOAT_DTYPES, accept_sparse=_ACCEPT_SPARSE, reset=False
+            self,
+            X,
+            dtype=FLOAT_DTYPES,
+            accept_sparse=_ACCEPT_SPARSE,
+            ensure_all_finite="allow-nan",
+            reset=False,
         )
 
-    def _apply(self, fn, X, out_dtype=None):
-        """``fn`` (tensor batch -> tensor) over ``X`` in bounded-memory batches."""
+    def _apply(self, fn, X, out_dtype=None, missing_ok=False):
+        """``fn`` (tensor batch -> tensor) over ``X`` in bounded-memory batches.
+
+        ``missing_ok``: ``fn`` returns NaN for missing inputs (per-cell
+        errors, the scores of rows with no observed cell).
+        """
         module = self._network.module
         param = next(module.parameters())
         advice = "Free memory on the device, or pass fewer rows per call."
@@ -84,7 +99,7 @@ class _InferenceMixin:
                 param.device,
                 X.dtype if out_dtype is None else out_dtype,
             )
-        return _check_finite_output(out, X)
+        return _check_finite_output(out, X, missing_ok)
 
     def _reconstruction(self, batch):
         """The reconstruction of a tensor batch: the decoder applied to its codes.
@@ -92,7 +107,22 @@ class _InferenceMixin:
         Deterministic for every network (the variational one decodes its
         posterior means).
         """
-        return self.decoder_(self.encoder_(batch))
+        return self.decoder_(self.encoder_(self._filled_in(batch)))
+
+    def _filled_in(self, batch):
+        """A tensor batch with its missing cells filled in (see
+        :func:`~skae._networks.fill_in`), as the estimator's networks read
+        rows: after a fit on data with missing values (``_fill_passes``)."""
+        passes = self._fill_passes()
+        if passes == 0 or not torch.isnan(batch).any():
+            return batch
+        return fill_in(self.encoder_, self.decoder_, batch, passes)
+
+    def _fill_passes(self):
+        """How many times inference fills missing cells in before reading a
+        row: a network that learnt from incomplete rows refines them; one that
+        saw none reads a missing cell as the training mean."""
+        return _FILL_PASSES if getattr(self, "_learnt_missing", False) else 0
 
     def reconstruct(self, X):
         """Reconstruct ``X``: ``inverse_transform(transform(X))`` in one pass.
@@ -151,7 +181,8 @@ class _InferenceMixin:
                 f"is {code})."
             )
         index, prefix = layer % n_layers, type(self).__name__.lower()
-        out = self._apply(module.layer_features(index), X_valid)
+        features = module.layer_features(index)
+        out = self._apply(lambda batch: features(self._filled_in(batch)), X_valid)
         return self._configured_output(
             out,
             X,
@@ -221,15 +252,19 @@ class _InferenceMixin:
         """Squared reconstruction errors in float64, per feature or row means.
 
         Reduced batch by batch, so row means need memory for one batch only.
+        A missing cell (NaN) has a NaN error and the row means are over the
+        observed cells (NaN for a row with none).
         """
 
         def squared_error(batch):
             # In place, in one float64 buffer: the float32 batch is promoted
             # exactly, so the result is that of (rec - batch) in float64.
             error = self._reconstruction(batch).double().sub_(batch).square_()
-            return error if per_feature else error.mean(dim=1)
+            if per_feature:
+                return error
+            return error.nanmean(dim=1) if error.isnan().any() else error.mean(dim=1)
 
-        return self._apply(squared_error, X, out_dtype=np.float64)
+        return self._apply(squared_error, X, out_dtype=np.float64, missing_ok=True)
 
 
 class _TransformerSideMixin(TransformerMixin):
@@ -257,7 +292,7 @@ class _TransformerSideMixin(TransformerMixin):
             Codes, in the dtype of ``X``.
         """
         X = self._validate_fitted(X)
-        return self._apply(self.encoder_, X)
+        return self._apply(lambda batch: self.encoder_(self._filled_in(batch)), X)
 
     def inverse_transform(self, X):
         """Decode codes back to the input space.

@@ -14,6 +14,7 @@ types. Nothing here knows about scikit-learn.
 
 import abc
 
+import torch
 from torch import nn
 
 # The part of a network that an optimizer of this name trains: all of it.
@@ -102,3 +103,31 @@ class NetworkModule(nn.Module, abc.ABC):
         for module in self.modules():
             if hasattr(module, "generator"):
                 module.generator = generator
+
+
+def fill_in(encoder, decoder, x, passes):
+    """``x`` with its missing (NaN) cells filled in by the network itself.
+
+    The first pass reads a missing cell as its feature's training mean (the
+    input layer's zero); each pass replaces the missing cells with the
+    reconstruction of the row as filled so far, the observed cells kept:
+    a row read through its own reconstruction encodes closer to where the
+    complete row would. A row with no missing cell comes back unchanged.
+    """
+    missing = torch.isnan(x)
+    filled = x
+    for _ in range(passes):
+        filled = torch.where(missing, decoder(encoder(filled)), x)
+    return filled
+
+
+class FilledIn(nn.Module):
+    """``inner`` applied to its input filled in by :func:`fill_in` (for export)."""
+
+    def __init__(self, inner, encoder, decoder, passes):
+        super().__init__()
+        self.inner, self.encoder, self.decoder = inner, encoder, decoder
+        self.passes = passes
+
+    def forward(self, x):
+        return self.inner(fill_in(self.encoder, self.decoder, x, self.passes))

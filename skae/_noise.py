@@ -46,7 +46,22 @@ def salt_and_pepper(X, level, low, high, generator):
     return torch.clamp(salted, low, high)
 
 
-NOISES = {"gaussian": gaussian, "masking": masking, "salt_and_pepper": salt_and_pepper}
+def missing(X, level, low, high, generator):
+    """``X`` with each entry hidden (set to NaN) with probability ``level``.
+
+    The network reads a hidden entry as a missing one (its feature's mean),
+    so it learns to fill in cells from the rest of their row: the noise an
+    imputer trains with. Left as NaN, it needs no clipping.
+    """
+    return X.masked_fill(_uniform(X, generator) < level, float("nan"))
+
+
+NOISES = {
+    "gaussian": gaussian,
+    "masking": masking,
+    "salt_and_pepper": salt_and_pepper,
+    "missing": missing,
+}
 
 
 class Corruption:

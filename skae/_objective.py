@@ -9,6 +9,7 @@ Nothing here knows about scikit-learn.
 import math
 from dataclasses import dataclass
 
+import torch
 import torch.nn.functional as F
 
 RECONSTRUCTION = "reconstruction"
@@ -18,6 +19,19 @@ RECONSTRUCTION = "reconstruction"
 # underflow (data at 1e-30 would make every loss and gradient zero). Inside
 # it the plain, faster path can do neither.
 _PLAIN_VARIANCES = (1e-12, 1e12)
+
+
+def observed_mean(values, mask, weights=None):
+    """Mean of ``values`` over the cells ``mask`` marks observed.
+
+    Every observed cell counts alike (a row's weight multiplies each of its
+    cells); missing cells, whose ``values`` may be NaN, are left out.
+    """
+    values = torch.where(mask, values, 0.0)
+    counts = mask.sum(dim=1, dtype=values.dtype)
+    if weights is None:
+        return values.sum() / counts.sum()
+    return torch.dot(values.sum(dim=1), weights) / torch.dot(counts, weights)
 
 
 def row_mean(values, weights=None):
@@ -37,25 +51,54 @@ class MeanSquaredError:
 
     With the data's mean per-feature variance it reads as the fraction of
     variance left unexplained. With ``weights``, the rows' mean squared
-    errors are averaged with those weights.
+    errors are averaged with those weights. With a mask (incomplete rows),
+    the mean is over the observed cells (:func:`observed_mean`).
+    ``hidden_weight`` counts each observed cell that the corruption hid (a
+    NaN input) that many times a visible one: Vincent et al.'s (2010)
+    emphasised denoising, which puts the network's effort where filling in
+    is learnt.
     """
 
     variance: float = 1.0
+    hidden_weight: float = 1.0
 
     def __call__(self, output, batch):
         reconstruction, target = output.reconstruction, batch.rows
+        if self.hidden_weight != 1.0:
+            return _emphasised_mse(output, batch, self.hidden_weight) / self.variance
         low, high = _PLAIN_VARIANCES
         if not low <= self.variance <= high:
             std = math.sqrt(self.variance)
-            return _mse(reconstruction / std, target / std, batch.weights)
-        return _mse(reconstruction, target, batch.weights) / self.variance
+            return _mse(reconstruction / std, target / std, batch.weights, batch.mask)
+        mse = _mse(reconstruction, target, batch.weights, batch.mask)
+        return mse / self.variance
 
 
-def _mse(reconstruction, target, weights):
+def _mse(reconstruction, target, weights, mask=None):
+    if mask is not None:
+        # Filled first: a NaN target would turn the masked cells' zero
+        # gradients into NaN.
+        target = torch.where(mask, target, 0.0)
+        squared = F.mse_loss(reconstruction, target, reduction="none")
+        return observed_mean(squared, mask, weights)
     if weights is None:
         return F.mse_loss(reconstruction, target)
     per_row = F.mse_loss(reconstruction, target, reduction="none").mean(dim=1)
     return row_mean(per_row, weights)
+
+
+def _emphasised_mse(output, batch, hidden_weight):
+    hidden = torch.isnan(batch.inputs)
+    cells = torch.where(hidden, hidden_weight, 1.0).to(output.reconstruction.dtype)
+    target = batch.rows
+    if batch.mask is not None:
+        cells = cells * batch.mask
+        target = torch.where(batch.mask, target, 0.0)
+    squared = F.mse_loss(output.reconstruction, target, reduction="none") * cells
+    if batch.weights is None:
+        return squared.sum() / cells.sum()
+    per_row, counts = squared.sum(dim=1), cells.sum(dim=1)
+    return torch.dot(per_row, batch.weights) / torch.dot(counts, batch.weights)
 
 
 @dataclass(frozen=True)
@@ -63,6 +106,12 @@ class BinaryCrossEntropy:
     """Mean binary cross-entropy, for targets in [0, 1] and a sigmoid output."""
 
     def __call__(self, output, batch):
+        if batch.mask is not None:
+            target = torch.where(batch.mask, batch.rows, 0.0)
+            cells = F.binary_cross_entropy(
+                output.reconstruction, target, reduction="none"
+            )
+            return observed_mean(cells, batch.mask, batch.weights)
         if batch.weights is None:
             return F.binary_cross_entropy(output.reconstruction, batch.rows)
         per_row = F.binary_cross_entropy(

@@ -9,6 +9,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 
 from ._export import Scores, export_onnx
+from ._networks import FilledIn
 
 # The methods that export, and the name of each one's output.
 OUTPUT_NAMES = {
@@ -70,9 +71,11 @@ def to_onnx(estimator, method="transform"):
     -----
     The graph has no input validation: it takes a dense array of the
     network's dtype with ``n_features_in_`` columns (``n_components`` for
-    ``inverse_transform``), and gives no error for NaN. Its outputs match
-    the estimator's to float tolerance (onnxruntime's kernels may sum in
-    another order than torch's).
+    ``inverse_transform``). A NaN input is a missing value, as for the
+    estimator: the network reads it as its feature's training mean and the
+    scores average the observed cells (NaN for a row with none). Its
+    outputs match the estimator's to float tolerance (onnxruntime's kernels
+    may sum in another order than torch's).
 
     Examples
     --------
@@ -104,20 +107,26 @@ def to_onnx(estimator, method="transform"):
     n_inputs = estimator.n_features_in_
     if method == "inverse_transform":
         n_inputs = estimator._n_features_out
-    graph = _graph(module, method, getattr(estimator, "offset_", 0.0))
+    offset = getattr(estimator, "offset_", 0.0)
+    graph = _graph(module, method, offset, estimator._fill_passes())
     return export_onnx(graph, n_inputs, dtype, OUTPUT_NAMES[method])
 
 
-def _graph(module, method, offset):
-    """The torch module computing ``method`` with the trained ``module``."""
-    if method == "transform":
-        return module.encoder
+def _graph(module, method, offset, passes):
+    """The torch module computing ``method`` with the trained ``module``,
+    filling missing cells in with ``passes`` as the estimator does."""
     if method == "inverse_transform":
         return module.decoder
-    if method == "reconstruct":
-        return torch.nn.Sequential(module.encoder, module.decoder)
+    if method in ("transform", "reconstruct"):
+        inner = module.encoder
+        if method == "reconstruct":
+            inner = torch.nn.Sequential(module.encoder, module.decoder)
+        if not passes:
+            return inner
+        return FilledIn(inner, module.encoder, module.decoder, passes)
     return Scores(
         module,
         offset=0.0 if method == "score_samples" else offset,
         labels=method == "predict",
+        passes=passes,
     )

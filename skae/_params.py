@@ -13,8 +13,10 @@ parameter is ``'auto'``), never reading an estimator themselves.
 import warnings
 from numbers import Integral, Real
 
+import numpy as np
 import torch
 
+from ._data import rows_without_observation
 from ._modules import ACTIVATIONS
 from ._recipe import SOLVERS
 from ._sklearn_compat import Interval, StrOptions
@@ -104,7 +106,8 @@ def check_code_width(n_components, n_features, overcomplete=False):
             f"features ({n_features}): a code wider than its input can learn "
             "the identity map and compress nothing. Use n_components <= "
             "n_features, or make the code sparse (sparsity='topk', "
-            "'lifetime', 'kl' or 'l1') or contractive (contractive_weight > 0)."
+            "'lifetime', 'kl' or 'l1'), contractive (contractive_weight > 0) or "
+            "denoising (DenoisingAutoencoder with noise_level > 0)."
         )
 
 
@@ -173,6 +176,28 @@ def check_kl_sparsity(sparsity, activation):
             "sparsity_target, a rate in (0, 1), so it needs codes in a "
             "bounded range: use activation='sigmoid' or 'tanh' (got "
             f"activation={activation!r}), or sparsity='l1'."
+        )
+
+
+def check_observed(X, summary):
+    """Raise for a column or a row of ``X`` with no observed (non-NaN) cell:
+    there is nothing to learn it from."""
+    if not summary.has_missing:
+        return
+    empty = np.flatnonzero(summary.n_observed == 0)
+    if empty.size:
+        raise ValueError(
+            f"X has no observed value in column(s) {empty[:10].tolist()} (every "
+            "cell missing, or in rows of weight zero): there is nothing to learn "
+            "such a feature from. Drop it."
+        )
+    rows = rows_without_observation(X)
+    if rows.size:
+        raise ValueError(
+            f"X has {rows.size} row(s) with no observed value (row(s) "
+            f"{rows[:10].tolist()}): a row of missing values only has nothing to "
+            "train on. Drop them before fitting; the fitted model scores them "
+            "as NaN."
         )
 
 

@@ -262,11 +262,15 @@ def _decay_groups(module, groups, weight_decay):
     return [group for group in split if group["params"]]
 
 
-def build_objective(loss, variance=1.0, terms=()):
+def build_objective(loss, variance=1.0, terms=(), hidden_weight=1.0):
     """The :class:`~skae._objective.Objective` of ``loss`` plus penalty ``terms``.
 
-    ``variance`` divides the squared error of ``loss='mse'`` and is ignored
-    by other losses.
+    ``variance`` divides the squared error of ``loss='mse'``, and
+    ``hidden_weight`` weighs the cells a corruption hid in it; other losses
+    ignore both.
     """
-    reconstruction = LOSSES[loss](variance) if loss == "mse" else LOSSES[loss]()
+    if loss == "mse":
+        reconstruction = LOSSES[loss](variance, hidden_weight)
+    else:
+        reconstruction = LOSSES[loss]()
     return Objective(reconstruction, terms)

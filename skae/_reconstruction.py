@@ -101,8 +101,7 @@ class _ReconstructionAutoencoder(_BaseAutoencoder):
     def _check_settings(self, X, summary):
         super()._check_settings(X, summary)
         width = self._code_width()
-        overcomplete = self.sparsity is not None or self.contractive_weight > 0
-        check_code_width(width, X.shape[1], overcomplete)
+        check_code_width(width, X.shape[1], self._allows_wide_code())
         check_sparse_code(
             self.sparsity,
             self.sparsity_k,
@@ -113,6 +112,11 @@ class _ReconstructionAutoencoder(_BaseAutoencoder):
         )
         check_loss(self.loss, self.output_activation, summary)
         check_kl_sparsity(self.sparsity, self.activation)
+
+    def _allows_wide_code(self):
+        """Whether a code wider than the input is useful: a sparsity rule or
+        a contractive penalty keeps it from copying its input."""
+        return self.sparsity is not None or self.contractive_weight > 0
 
     def _code_width_source(self):
         """Where the code width comes from, as the messages say it."""
@@ -174,4 +178,10 @@ class _ReconstructionAutoencoder(_BaseAutoencoder):
 
     def _build_objective(self):
         variance = self._variance if self.loss == "mse" else 1.0
-        return build_objective(self.loss, variance, self._objective_terms())
+        terms = self._objective_terms()
+        return build_objective(self.loss, variance, terms, self._hidden_weight())
+
+    def _hidden_weight(self):
+        """How many times a hidden input cell counts in the loss (see
+        :class:`~skae._objective.MeanSquaredError`)."""
+        return 1.0

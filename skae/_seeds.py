@@ -44,6 +44,10 @@ class Stream(enum.IntEnum):
     ENSEMBLE = 9
     #: The adversarial autoencoder's check of its codes after a fit.
     CODE_CHECK = 10
+    #: The observed cells the imputer's score hides.
+    IMPUTER_SCORE = 11
+    #: The imputer's posterior draws (sample_posterior=True).
+    IMPUTER_DRAWS = 12
 
 
 def derived_seed(seed, stream, n_iter=0):

@@ -9,6 +9,9 @@ file.
 # SPDX-License-Identifier: BSD-3-Clause
 
 from sklearn.base import _fit_context
+from sklearn.impute._base import _BaseImputer
+from sklearn.utils._mask import _get_mask
+from sklearn.utils._missing import is_scalar_nan
 from sklearn.utils._param_validation import (
     Hidden,
     Interval,
@@ -20,6 +23,9 @@ from sklearn.utils._set_output import ADAPTERS_MANAGER, _get_output_config
 from sklearn.utils.validation import _check_feature_names_in, _check_sample_weight
 
 __all__ = [
+    "_BaseImputer",
+    "_get_mask",
+    "is_scalar_nan",
     "Hidden",
     "Interval",
     "Options",

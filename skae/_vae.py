@@ -23,6 +23,8 @@ from ._variational import (
     VariationalObjective,
     draw_samples,
     importance_weighted_log_likelihood,
+    observation,
+    reparameterize,
 )
 
 # A code unit is active when its posterior mean varies across the data by
@@ -465,6 +467,7 @@ class VariationalAutoencoder(
             lambda b: importance_weighted_log_likelihood(module, b, eps),
             X,
             out_dtype=np.float64,
+            missing_ok=True,
         )
 
     def sample(self, n_samples=1, random_state=None):
@@ -491,6 +494,22 @@ class VariationalAutoencoder(
             the CPU).
         """
         return self._draw_rows(n_samples, random_state, draw_samples)
+
+    def _posterior_draws(self, X, seed):
+        """One reconstruction per row of ``X`` from a posterior draw of its
+        code, with the likelihood's noise: a draw of the missing cells given
+        the observed ones, for multiple imputation."""
+        X = self._validate_fitted(X)
+        module = self._network.module
+        device = next(module.parameters()).device
+        generator = torch.Generator(device=device).manual_seed(seed)
+
+        def draw(batch):
+            _, mean, log_var = module.encode(batch)
+            means = module.decoder(reparameterize(mean, log_var, generator))
+            return observation(module, means, generator)
+
+        return self._apply(draw, X)
 
     def _importance_draws(self):
         """The standard normal draws every row's score uses (seeded at fit)."""
@@ -528,6 +547,11 @@ class VariationalAutoencoder(
             noise_variance=self.noise_variance if gaussian else None,
             kind="variational",
         )
+
+    def _fill_passes(self):
+        # Its likelihood integrates missing cells out: the encoder reads
+        # them as the training means, and nothing is filled in.
+        return 0
 
     def _build_objective(self):
         # Validation draws come from the stream the denoiser's validation

@@ -178,7 +178,8 @@ class VariationalNetwork(MLPNetwork):
         for layer in itertools.islice(self.encoder, 1, len(self.encoder) - 1):
             h = layer(h)
         mean, log_var = self.encoder[-1].posterior(h)
-        observed = standardised if self.likelihood == "gaussian" else x
+        # A missing input is 0 in both (its likelihood is masked out).
+        observed = standardised if self.likelihood == "gaussian" else x.nan_to_num(0.0)
         return observed, mean, log_var
 
     def decode_parameters(self, z):
@@ -188,13 +189,15 @@ class VariationalNetwork(MLPNetwork):
             z = layer(z)
         return z
 
-    def forward(self, x, weights=None, generator=None):
+    def forward(self, x, weights=None, generator=None, mask=None):
         """A pass of ``x``; samples the code in training, or with ``generator``.
 
         In training the code is drawn from the posterior with the generator
         set by :meth:`set_generator`; in eval mode it is the posterior mean,
         unless ``generator`` is given (a seeded evaluation of the ELBO).
-        ``weights`` are not used: every layer works row by row.
+        ``weights`` are not used: every layer works row by row. ``mask``
+        (True where observed) leaves the missing cells out of the
+        likelihood.
         """
         observed, mean, log_var = self.encode(x)
         if generator is None and self.training:
@@ -208,7 +211,8 @@ class VariationalNetwork(MLPNetwork):
         codes = mean
         if generator is not None:
             codes = reparameterize(mean, log_var, generator)
-        log_likelihood = self.log_likelihood(self.decode_parameters(codes), observed)
+        decoded = self.decode_parameters(codes)
+        log_likelihood = self.log_likelihood(decoded, observed, mask)
         return VariationalOutput(codes, mean, log_var, log_likelihood)
 
     # ------------------------------------------------------------------
@@ -230,13 +234,17 @@ class VariationalNetwork(MLPNetwork):
             return torch.zeros((), dtype=torch.float64)
         return self.encoder[0].factor.double().abs().log().sum()
 
-    def log_likelihood(self, decoded, observed):
+    def log_likelihood(self, decoded, observed, mask=None):
         """``log p(x | z)`` summed over features, in the units of ``x``.
 
         ``decoded`` (leading shape ``S``, then ``n_features``) holds the
         parameters :meth:`decode_parameters` gave; ``observed`` (the input
-        in the likelihood's units) broadcasts against it.
+        in the likelihood's units) broadcasts against it. With ``mask``
+        (True where a cell was observed), the sum is over the observed cells:
+        the density of the observed part, the missing cells integrated out.
         """
+        if mask is not None:
+            return self._observed_log_likelihood(decoded, observed, mask)
         if self.likelihood == "bernoulli":
             return -F.binary_cross_entropy_with_logits(
                 decoded, observed.expand_as(decoded), reduction="none"
@@ -247,6 +255,22 @@ class VariationalNetwork(MLPNetwork):
         log_det = torch.log(variance).sum() * (n_features // variance.numel())
         log_density = -0.5 * (squares + log_det + n_features * _LOG_2PI)
         return log_density + self.log_jacobian().to(decoded.dtype)
+
+    def _observed_log_likelihood(self, decoded, observed, mask):
+        """:meth:`log_likelihood` over the cells ``mask`` marks observed."""
+        # Filled first: a missing cell's value is never read, NaN included.
+        observed = torch.where(mask, observed, 0.0)
+        if self.likelihood == "bernoulli":
+            log_p = -F.binary_cross_entropy_with_logits(
+                decoded, observed.expand_as(decoded), reduction="none"
+            )
+            return torch.where(mask, log_p, 0.0).sum(-1)
+        variance = self.noise_variance().expand(decoded.shape[-1])
+        per_cell = (observed - decoded).square() / variance
+        per_cell = per_cell + torch.log(variance) + _LOG_2PI
+        log_jacobian = self.encoder[0].factor.double().abs().log().to(decoded.dtype)
+        per_cell = log_jacobian - 0.5 * per_cell
+        return torch.where(mask, per_cell, 0.0).sum(-1)
 
     # ------------------------------------------------------------------
     # What the estimators and the training loop use
@@ -340,7 +364,7 @@ class VariationalObjective(Objective):
         self.seed = seed
 
     def __call__(self, module, batch):
-        output = module(batch.inputs)
+        output = module(batch.inputs, mask=batch.mask)
         parts = [self.reconstruction(output, batch)]
         parts.extend(term(output, module, batch) for term in self.terms)
         total = parts[0] + self.kl_weight * parts[1]
@@ -352,7 +376,7 @@ class VariationalObjective(Objective):
         """The negative ELBO of a batch, from one seeded draw per row."""
         device = batch.inputs.device
         generator = torch.Generator(device=device).manual_seed(self.seed)
-        output = module(batch.inputs, generator=generator)
+        output = module(batch.inputs, generator=generator, mask=batch.mask)
         nll = self.reconstruction(output, batch)
         return nll + self.terms[0](output, module, batch)
 
@@ -373,7 +397,8 @@ def importance_weighted_log_likelihood(module, x, eps):
     each row's estimate is the IWAE bound of Burda et al. (2016) with
     ``n_samples`` samples, and it depends on the row alone, not on which
     other rows are scored with it or in what order. The log-mean-exp is
-    taken in float64.
+    taken in float64. A row with missing values (NaN) gets the estimate of
+    its observed part's density; a row with none observed, NaN.
     """
     width = module.widest_activation()
     rows = max(1, _SCORE_ELEMENTS // (eps.shape[0] * width))
@@ -386,6 +411,8 @@ def importance_weighted_log_likelihood(module, x, eps):
 
 
 def _iwae_rows(module, x, eps, width):
+    missing = torch.isnan(x)
+    mask = ~missing if missing.any() else None
     observed, mean, log_var = module.encode(x)
     n_samples = eps.shape[0]
     # Samples in chunks too, so that memory is bounded even for one row.
@@ -394,12 +421,16 @@ def _iwae_rows(module, x, eps, width):
     for start in range(0, n_samples, per_chunk):
         chunk = eps[start : start + per_chunk, None, :]
         codes = mean + torch.exp(0.5 * log_var) * chunk
-        log_px = module.log_likelihood(module.decode_parameters(codes), observed)
+        decoded = module.decode_parameters(codes)
+        log_px = module.log_likelihood(decoded, observed, mask)
         codes, chunk = codes.double(), chunk.double()
         # log p(z) - log q(z | x); the 2 pi terms cancel.
         log_ratio = -0.5 * (codes.square() - chunk.square() - log_var.double()).sum(-1)
         partial.append(torch.logsumexp(log_px.double() + log_ratio, dim=0))
-    return torch.logsumexp(torch.stack(partial), dim=0) - math.log(n_samples)
+    log_p = torch.logsumexp(torch.stack(partial), dim=0) - math.log(n_samples)
+    if mask is None:
+        return log_p
+    return torch.where(mask.any(dim=1), log_p, torch.nan)
 
 
 @torch.no_grad()
@@ -417,11 +448,12 @@ def draw_samples(module, n_samples, generator, batch_size):
             device=param.device,
         )
         means = module.decoder(codes)
-        out.append(_observation(module, means, generator))
+        out.append(observation(module, means, generator))
     return torch.cat(out)
 
 
-def _observation(module, means, generator):
+def observation(module, means, generator):
+    """Rows drawn around ``means``: the likelihood's noise or coin flips."""
     if module.likelihood == "bernoulli":
         return torch.bernoulli(means, generator=generator)
     noise = torch.randn(

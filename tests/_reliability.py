@@ -1,17 +1,18 @@
 """Shared helpers of the reliability suites: the public estimators and their methods.
 
-Every suite runs over the estimators listed in ``skae.__all__``, so a new
-estimator joins them as soon as it is exported. Methods are called only
-where the estimator has them.
+Every suite runs over the autoencoders listed in ``skae.__all__``, so a new
+one joins them as soon as it is exported; ``AutoencoderImputer``, which wraps
+one, has its own suite (``test_imputer.py``). Methods are called only where
+the estimator has them.
 """
 
 import inspect
 import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator
 
 import skae
+from skae._base import _BaseAutoencoder
 
 # Tiny networks and few epochs: these suites fit hundreds of times.
 FAST = dict(hidden_layer_sizes=(4,), max_iter=3, device="cpu", random_state=0)
@@ -42,9 +43,11 @@ FIT_METHODS = ("fit", "partial_fit", "fit_transform", "fit_predict")
 
 
 def public_estimator_classes():
-    """The estimator classes ``skae`` exports."""
+    """The autoencoder classes ``skae`` exports."""
     classes = (getattr(skae, name) for name in skae.__all__)
-    return [c for c in classes if inspect.isclass(c) and issubclass(c, BaseEstimator)]
+    return [
+        c for c in classes if inspect.isclass(c) and issubclass(c, _BaseAutoencoder)
+    ]
 
 
 def make_estimator(cls, **overrides):

@@ -43,6 +43,8 @@ from _reliability import (
 )
 from sklearn.utils._param_validation import make_constraint
 
+import skae
+
 ESTIMATORS = public_estimator_classes()
 # Those with code sparsity and the contractive penalty.
 SPARSE_CODE_ESTIMATORS = accepting(ESTIMATORS, "sparsity", "contractive_weight")
@@ -68,10 +70,10 @@ def _read_only():
 
 # name -> (make the data, pattern the error message must contain)
 REJECTED_AT_FIT = {
-    "nan": (lambda: _with(np.nan), "NaN"),
     "inf": (lambda: _with(np.inf), "infinity"),
     "-inf": (lambda: _with(-np.inf), "infinity"),
-    "nan_float32": (lambda: _with(np.nan, np.float32), "NaN"),
+    "row_of_nan": (lambda: _with_nan_row(), "1 row.s. with no observed value"),
+    "column_of_nan": (lambda: _with_nan_column(), "no observed value in column"),
     "empty": (lambda: np.empty((0, 3)), "0 sample"),
     "zero_features": (lambda: np.empty((5, 0)), "0 feature"),
     "1d": (lambda: X_GOOD[:, 0].copy(), "2D array"),
@@ -81,9 +83,20 @@ REJECTED_AT_FIT = {
     "complex": (lambda: X_GOOD + 1j, "omplex"),
     "frame_with_text": (lambda: _frame(c=["x"] * 24), "string"),
     "frame_categorical": (lambda: _frame(c=pd.Categorical(["u", "v"] * 12)), "string"),
-    "frame_missing": (lambda: _frame(c=pd.array([1, None] * 12, dtype="Int64")), "NaN"),
     "variance_overflows": (lambda: X_GOOD * 1e300, "too large"),
 }
+
+
+def _with_nan_row():
+    X = X_GOOD.copy()
+    X[5] = np.nan
+    return X
+
+
+def _with_nan_column():
+    X = X_GOOD.copy()
+    X[:, 1] = np.nan
+    return X
 
 
 def _object_with_string():
@@ -94,6 +107,10 @@ def _object_with_string():
 
 # name -> (make the data, extra parameters)
 ACCEPTED_AT_FIT = {
+    # Missing values: left out of the loss, the statistics and the scores.
+    "nan": (lambda: _with(np.nan), {}),
+    "nan_float32": (lambda: _with(np.nan, np.float32), {}),
+    "frame_missing": (lambda: _frame(c=pd.array([1, None] * 12, dtype="Int64")), {}),
     "booleans": (lambda: X_GOOD > 0, {}),
     "integers": (lambda: np.round(X_GOOD * 10).astype(np.int64), {}),
     "int32": (lambda: np.round(X_GOOD * 10).astype(np.int32), {}),
@@ -264,7 +281,6 @@ def test_sparse_input_works_as_its_dense_twin(cls, container):
 # Data in later calls
 
 REJECTED_LATER = {
-    "nan": (lambda: _with(np.nan), "NaN"),
     "inf": (lambda: _with(np.inf), "infinity"),
     "empty": (lambda: np.empty((0, 3)), "0 sample"),
     "zero_features": (lambda: np.empty((5, 0)), "0 feature"),
@@ -277,6 +293,7 @@ REJECTED_LATER = {
     "fewer_features": (lambda: X_GOOD[:, :2], "2 features"),
 }
 ACCEPTED_LATER = {
+    "nan": lambda: _with(np.nan),
     "integers": lambda: np.round(X_GOOD * 10).astype(np.int64),
     "booleans": lambda: X_GOOD > 0,
     "float32": lambda: X_GOOD.astype(np.float32),
@@ -614,11 +631,19 @@ def test_every_public_class_defines_its_own_init(cls):
 # active_components_), so it takes a wide code.
 @pytest.mark.parametrize("cls", SPARSE_CODE_ESTIMATORS, ids=class_id)
 def test_code_wider_than_the_input_is_rejected(cls):
-    # X_GOOD has 3 features: a code of 4 could learn the identity map.
+    # X_GOOD has 3 features: a code of 4 could learn the identity map (the
+    # denoiser, without noise, too).
+    wide = dict(n_components=4, noise_level=0.0)
     for method in fit_methods(cls()):
         _rejects(
-            lambda m=method: call(make_estimator(cls, n_components=4), m, X_GOOD),
+            lambda m=method: call(make_estimator(cls, **wide), m, X_GOOD),
             r"n_components=4 is larger than the number of features \(3\)",
         )
     # As wide as the input is allowed, as in PCA.
     assert_finite(_fitted(cls, n_components=3).score_samples(X_GOOD))
+
+
+def test_a_denoiser_takes_a_code_wider_than_its_input():
+    # Noise keeps a wide code from copying its input (Vincent et al.).
+    wide = make_estimator(skae.DenoisingAutoencoder, n_components=6, noise_level=0.2)
+    assert_finite(call(wide, "fit", X_GOOD).transform(X_GOOD))

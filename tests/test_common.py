@@ -28,6 +28,7 @@ from sklearn.utils.estimator_checks import (
 
 from skae import (
     AdversarialAutoencoder,
+    AutoencoderImputer,
     AutoencoderOutlierDetector,
     AutoencoderTransformer,
     DenoisingAutoencoder,
@@ -56,6 +57,10 @@ def estimators():
         VariationalAutoencoder(**FAST),
         AdversarialAutoencoder(**FAST),
         AdversarialAutoencoder(**FAST, prior="mixture"),
+        AutoencoderImputer(max_iter=5, device="cpu", random_state=0),
+        AutoencoderImputer(
+            max_iter=5, sample_posterior=True, device="cpu", random_state=0
+        ),
         *(
             cls(**FAST, **kind)
             for cls in (AutoencoderTransformer, DenoisingAutoencoder)

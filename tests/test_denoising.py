@@ -121,7 +121,11 @@ def test_corruption_stays_in_each_features_range(
     out = Corruption(kind, scale * level, low, high)(X, gen)
     bounds = [torch.as_tensor(b, dtype=dtype) for b in (low, high)]
     assert out.dtype == dtype and out.shape == X.shape
-    assert torch.all(out >= bounds[0]) and torch.all(out <= bounds[1])
+    # 'missing' hides cells as NaN, which no range holds.
+    hidden = torch.isnan(out)
+    assert kind == "missing" or not hidden.any()
+    kept = torch.where(hidden, X, out)
+    assert torch.all(kept >= bounds[0]) and torch.all(kept <= bounds[1])
     assert torch.equal(X, before)
 
 
@@ -130,6 +134,9 @@ def test_corruption_is_reproducible_from_the_generator(kind):
     X = torch.full((30, 40), 0.5, dtype=torch.float64)
     first, again = corrupt(kind, X, 0.3, seed=1), corrupt(kind, X, 0.3, seed=1)
     other = corrupt(kind, X, 0.3, seed=2)
+    # NaN (a hidden cell) equals nothing: compare where the cells were hidden.
+    assert torch.equal(torch.isnan(first), torch.isnan(again))
+    first, again, other = (t.nan_to_num(-1.0) for t in (first, again, other))
     assert torch.equal(first, again)
     assert not torch.equal(first, other)
 
@@ -153,6 +160,9 @@ def test_training_inputs_are_corrupted_and_targets_clean(kind, monkeypatch):
     elif kind == "masking":
         assert (hit == 0).double().mean().item() == pytest.approx(0.3, abs=0.01)
         assert torch.all((hit == 0) | (hit == 0.5))
+    elif kind == "missing":
+        assert hit.isnan().double().mean().item() == pytest.approx(0.3, abs=0.01)
+        assert torch.all(hit.isnan() | (hit == 0.5))
     else:
         assert (hit == -2).double().mean().item() == pytest.approx(0.15, abs=0.01)
         assert (hit == 3).double().mean().item() == pytest.approx(0.15, abs=0.01)
@@ -179,8 +189,11 @@ def test_training_inputs_stay_in_each_features_range(kind, monkeypatch):
     x_in = torch.cat([s[0] for s in seen]).numpy()
     np.testing.assert_array_equal(dae.data_min_, X.min(axis=0))
     np.testing.assert_array_equal(dae.data_max_, X.max(axis=0))
+    # A cell hidden as missing (NaN) is in no range; the others must be.
+    assert kind == "missing" or not np.isnan(x_in).any()
+    x_in = np.where(np.isnan(x_in), X.min(axis=0), x_in)
     assert np.all(x_in >= X.min(axis=0)) and np.all(x_in <= X.max(axis=0))
-    if kind != "masking":
+    if kind not in ("masking", "missing"):
         assert np.any(x_in == X.min(axis=0)) and np.any(x_in == X.max(axis=0))
 
 

@@ -580,8 +580,8 @@ def test_calibrate_and_pvalues_validate_their_input():
         with pytest.raises(ValueError, match="features"):
             method(X[:, :3])
         bad = X.copy()
-        bad[0, 0] = np.nan
-        with pytest.raises(ValueError, match="NaN"):
+        bad[0, 0] = np.inf
+        with pytest.raises(ValueError, match="infinity"):
             method(bad)
     with pytest.raises(ValueError, match="non-zero"):
         detector.calibrate(X[:5], sample_weight=np.zeros(5))

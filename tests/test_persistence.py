@@ -389,11 +389,23 @@ def test_pickles_of_skae_0_2_load_and_give_their_outputs(name):
     data = np.load(DATA / "skae-0.2-outputs.npz")
     with open(DATA / f"skae-0.2-{name}.pkl", "rb") as f:
         estimator = pickle.load(f)
-    for method in ("transform", "score_samples", "reconstruct", "pvalues"):
+    # Up to the last bits, as for 0.1.0: matrix kernels round by the CPU, and
+    # these outputs were computed on another one.
+    for method in ("transform", "score_samples", "reconstruct"):
         if f"{name}_{method}" in data:
-            np.testing.assert_array_equal(
-                getattr(estimator, method)(data["X"]), data[f"{name}_{method}"]
+            np.testing.assert_allclose(
+                getattr(estimator, method)(data["X"]),
+                data[f"{name}_{method}"],
+                rtol=1e-12,
+                atol=1e-12,
             )
+    if f"{name}_pvalues" in data:
+        # A rank among the calibration scores: a score within rounding of a
+        # calibration score may land on either side of it, one step away.
+        step = 1.0 / (len(estimator.calibration_scores_) + 1)
+        got = estimator.pvalues(data["X"])
+        np.testing.assert_allclose(got, data[f"{name}_pvalues"], atol=step + 1e-12)
+        assert np.mean(got != data[f"{name}_pvalues"]) <= 0.1
     n_iter = estimator.n_iter_
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sklearn.base import BaseEstimator
 
@@ -55,7 +56,9 @@ def test_every_parameter_is_documented_once_with_its_default(cls):
     for name, parameter in inspect.signature(cls).parameters.items():
         entries = re.findall(rf"^{name} : .*$", doc, re.M)
         assert len(entries) == 1, (name, entries)
-        assert entries[0].endswith(f"default={parameter.default!r}"), entries[0]
+        # scikit-learn writes a NaN default as np.nan.
+        default = "np.nan" if parameter.default is np.nan else repr(parameter.default)
+        assert entries[0].endswith(f"default={default}"), entries[0]
 
 
 def test_unknown_placeholders_are_an_error_at_definition():

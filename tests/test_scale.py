@@ -126,11 +126,21 @@ def test_memmap_gives_the_same_result_as_ndarray(
     )
 
 
-def test_memmap_with_nan_is_rejected_with_sklearn_message(digits, tmp_path):
+@pytest.mark.parametrize("mode", ["resident", "streamed"])
+def test_memmap_with_missing_values_trains_as_its_in_memory_twin(
+    digits, tmp_path, mode, request
+):
+    # Streamed chunks carry the mask of their observed cells as resident
+    # data do: the same statistics, batches and fit.
+    if mode == "streamed":
+        request.getfixturevalue("stream_everything")
     X = digits.copy()
-    X[5, 3] = np.nan
-    with pytest.raises(ValueError, match="Input X contains NaN"):
-        fit(write_memmap(tmp_path / "X.npy", X))
+    X[np.random.default_rng(0).random(X.shape) < 0.2] = np.nan
+    X_map = write_memmap(tmp_path / "X.npy", X)
+    in_memory, mapped = fit(X), fit(X_map)
+    for a, b in zip(outputs(in_memory, X), outputs(mapped, X_map), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert np.isfinite(mapped.transform(X_map)).all()
 
 
 # ----------------------------------------------------------------------

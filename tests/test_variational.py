@@ -255,3 +255,34 @@ def test_cosine_learning_rate_keeps_each_groups_ratio():
     # The initial rates travel with the optimizer's state.
     state = optimizer.state_dict()["param_groups"]
     assert [g["initial_lr"] for g in state] == pytest.approx([1e-3, 1e-2])
+
+
+@pytest.mark.parametrize("likelihood", ["gaussian", "bernoulli"])
+def test_the_likelihood_of_the_observed_part_sums_the_observed_cells(likelihood):
+    # log p(x_obs | z) + log p(x_mis | z) = log p(x | z) (the decoder's cells
+    # are independent given z), and the missing cells' values are never read.
+    module = make_network(likelihood)
+    x = data() if likelihood == "gaussian" else (data() > 0).double()
+    observed, _, _ = module.encode(x)
+    decoded = torch.randn(6, 4, generator=torch.Generator().manual_seed(1)).double()
+    mask = torch.rand(6, 4, generator=torch.Generator().manual_seed(2)) < 0.6
+    whole = module.log_likelihood(decoded, observed)
+    part = module.log_likelihood(decoded, observed, mask)
+    rest = module.log_likelihood(decoded, observed, ~mask)
+    torch.testing.assert_close(part + rest, whole, rtol=1e-12, atol=1e-12)
+    hidden = torch.where(mask, observed, float("nan"))
+    torch.testing.assert_close(module.log_likelihood(decoded, hidden, mask), part)
+
+
+def test_importance_weighted_bound_of_a_row_with_missing_cells_is_of_its_part():
+    module = make_network()
+    x, eps = data(), _draws(30)
+    x_missing = x.clone()
+    x_missing[0, 1] = x_missing[2, :] = float("nan")
+    got = importance_weighted_log_likelihood(module, x_missing, eps)
+    assert torch.isnan(got[2]) and torch.isfinite(got[[0, 1, 3, 4, 5]]).all()
+    # Complete rows keep their bound; a row with a missing cell gets a
+    # different one (the density of fewer cells).
+    whole = importance_weighted_log_likelihood(module, x, eps)
+    torch.testing.assert_close(got[[1, 3, 4, 5]], whole[[1, 3, 4, 5]])
+    assert got[0] != whole[0]
