@@ -205,10 +205,14 @@ def detector(data_dir, seeds):
     print(f"{'table':<15}{'complete':>10}{'NaN':>10}{'imputed':>10}")
     totals = []
     for name in TABLES:
-        X, y = load_table(data_dir, name)
+        X_all, y_all = load_table(data_dir, name)
         aucs = np.zeros(3)
         for seed in seeds:
-            X_missing = remove(X, "mcar20", seed)
+            X_missing = remove(X_all, "mcar20", seed)
+            # A row with nothing observed cannot be trained on (the detector
+            # refuses it): leave such rows out of all three fits.
+            kept = ~np.isnan(X_missing).all(axis=1)
+            X, y, X_missing = X_all[kept], y_all[kept], X_missing[kept]
             for i, (steps, data) in enumerate(
                 [([], X), ([], X_missing), ([SimpleImputer()], X_missing)]
             ):

@@ -10,7 +10,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._denoising import DenoisingAutoencoder
-from ._docstrings import fill_doc
+from ._docstrings import SECTIONS, fill_doc
 from ._inference import FLOAT_DTYPES
 from ._params import PARAMETER_CONSTRAINTS
 from ._seeds import Stream, derived_seed
@@ -34,15 +34,7 @@ _SCORED_FRACTION = 0.2
 # The parameters passed on to the autoencoder as they are.
 _FORWARDED = (
     "activation",
-    "solver",
-    "learning_rate_init",
-    "batch_size",
-    "max_iter",
-    "tol",
-    "n_iter_no_change",
-    "early_stopping",
-    "validation_fraction",
-    "shuffle",
+    *SECTIONS["training_parameters"],
     "alpha",
     "l1_ratio",
     "dropout",
@@ -111,23 +103,7 @@ class AutoencoderImputer(_BaseImputer):
         Fraction of the observed cells of every training row hidden from the
         network (new ones at every epoch), on top of the missing ones.
 
-    {solver}
-
-    {learning_rate_init}
-
-    {batch_size}
-
-    {max_iter}
-
-    {tol}
-
-    {n_iter_no_change}
-
-    {early_stopping}
-
-    {validation_fraction}
-
-    {shuffle}
+    {training_parameters}
 
     {alpha}
 

@@ -7,10 +7,11 @@ from numbers import Integral
 
 import numpy as np
 import torch
+from scipy import sparse
 from sklearn.base import TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._data import batched_apply, inference_batch_size
+from ._data import batched_apply, dense_rows, inference_batch_size
 from ._memory import memory_guard
 from ._networks import fill_in
 from ._seeds import seed_of
@@ -31,14 +32,35 @@ _FILL_PASSES = 2
 
 def _check_finite_output(out, X, missing_ok=False):
     """``out``, unless the network overflowed on ``X`` (never return NaN, but
-    where ``missing_ok`` says NaN marks a missing input)."""
-    if np.isfinite(out).all() or (missing_ok and not np.isinf(out).any()):
+    where ``missing_ok`` says NaN marks what ``X`` did not observe)."""
+    finite = np.isfinite(out)
+    if finite.all() or (missing_ok and _nan_marks_missing(out, finite, X)):
         return out
     raise ValueError(
         "The network's output overflowed (non-finite values) on X, whose "
-        f"largest magnitude is {np.nanmax(abs(X)):g}: X is too far outside "
+        f"largest magnitude is {_largest_magnitude(X):g}: X is too far outside "
         "the range of the training data. Scale it as the training data were."
     )
+
+
+def _nan_marks_missing(out, finite, X):
+    """Whether every non-finite value of ``out`` is a NaN that stands for
+    nothing observed: a missing cell of ``X`` (per-cell output), or a row
+    of ``X`` with no observed cell (per-row output)."""
+    if np.isinf(out).any():
+        return False
+    bad = ~finite.reshape(out.shape[0], -1)
+    rows = np.flatnonzero(bad.any(axis=1))
+    missing = np.isnan(dense_rows(X, rows))
+    if out.ndim == 1:
+        return bool(missing.all(axis=1).all())
+    return bool(missing[bad[rows]].all())
+
+
+def _largest_magnitude(X):
+    if sparse.issparse(X):
+        return abs(X).max()
+    return np.nanmax(np.abs(X))
 
 
 class _InferenceMixin:

@@ -110,6 +110,25 @@ def test_apply_blocks_gives_each_method_its_own_shape(cls):
         )
 
 
+def test_blocks_with_missing_values_train_and_score_as_in_memory(client):
+    # Each block's NaN cells are left out of its statistics and loss, and
+    # scored per observed cell, as a NumPy block's are.
+    missing = np.random.default_rng(1).random(X.shape) < 0.2
+    missing[:, 0] = False  # every row keeps an observed cell
+    X_missing = np.where(missing, np.nan, X)
+    X_dask = da.from_array(X_missing, chunks=(BLOCKS, 5))
+    trained = fit_blocks(make_estimator(AutoencoderTransformer), X_dask, shuffle=False)
+    expected = _in_memory(make_estimator(AutoencoderTransformer), X_missing, range(4))
+    assert_outputs_equal(
+        all_outputs(trained, X_missing), all_outputs(expected, X_missing)
+    )
+    scores = apply_blocks(trained, X_dask, "score_samples").compute()
+    np.testing.assert_allclose(
+        scores, expected.score_samples(X_missing), rtol=1e-13, atol=1e-15
+    )
+    assert np.isfinite(scores).all()
+
+
 def test_apply_blocks_returns_arrays_whatever_set_output_asks():
     pytest.importorskip("pandas")
     estimator = make_estimator(AutoencoderTransformer).fit(X)

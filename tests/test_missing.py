@@ -37,6 +37,7 @@ from skae import (
     _noise,
 )
 from skae._batch import Batch
+from skae._inference import _check_finite_output
 from skae._modules import Output
 from skae._objective import MeanSquaredError, observed_mean
 
@@ -275,3 +276,20 @@ def test_codes_of_a_table_with_missing_cells_classify_as_the_complete_ones(digit
             model.fit(data[train], y[train])
         accuracies.append(model.score(data[test], y[test]))
     assert accuracies[1] >= accuracies[0] - 0.02
+
+
+def test_nan_outputs_pass_only_where_nothing_was_observed():
+    # A NaN score stands for a row with nothing observed, a NaN per-cell
+    # error for a missing cell; any other NaN is the network failing.
+    X_small = np.array([[1.0, np.nan], [np.nan, np.nan], [2.0, 3.0]])
+    per_row = np.array([-0.5, np.nan, -0.1])
+    assert _check_finite_output(per_row, X_small, missing_ok=True) is per_row
+    per_cell = np.array([[0.1, np.nan], [np.nan, np.nan], [0.2, 0.3]])
+    assert _check_finite_output(per_cell, X_small, missing_ok=True) is per_cell
+    for bad in (np.array([np.nan, np.nan, -0.1]), np.full((3, 2), np.nan)):
+        with pytest.raises(ValueError, match="overflowed"):
+            _check_finite_output(bad, X_small, missing_ok=True)
+    with pytest.raises(ValueError, match="overflowed"):
+        _check_finite_output(per_row, X_small)
+    with pytest.raises(ValueError, match="largest magnitude is 5"):
+        _check_finite_output(np.array([-np.inf]), sparse.csr_matrix([[1.0, -5.0]]))
