@@ -25,8 +25,9 @@ FLOAT_DTYPES = (np.float64, np.float32)
 # batch at a time.
 _ACCEPT_SPARSE = "csr"
 # Passes of fill_in over a row with missing cells (digits, a fifth of the
-# cells missing: a classifier on the codes scored 0.907 with none, 0.924
-# after one pass, 0.929 after three).
+# cells missing, 16 codes, two seeds: a classifier on the codes scored
+# 0.904/0.916 with none, 0.924/0.933 after one pass, 0.942/0.936 after two,
+# 0.940/0.938 after three).
 _FILL_PASSES = 2
 
 
