@@ -66,6 +66,9 @@ def to_onnx(estimator, method="transform"):
         and ``reconstruct`` export), or for the scores of an
         :class:`AutoencoderOutlierDetector` ensemble (``n_estimators > 1``;
         its ``reconstruct`` exports its own network).
+    TypeError
+        If ``estimator`` is not one of skae's autoencoders (an
+        :class:`AutoencoderImputer` included).
 
     Notes
     -----
@@ -91,6 +94,12 @@ def to_onnx(estimator, method="transform"):
     >>> bool(np.allclose(codes, ae.transform(X[:10]), atol=1e-5))
     True
     """
+    if not hasattr(estimator, "_exportable_methods"):
+        raise TypeError(
+            f"to_onnx exports skae's autoencoders, not {type(estimator).__name__}"
+            " (an AutoencoderImputer's network is its model_, which works on "
+            "standardised columns)."
+        )
     check_is_fitted(estimator)
     # The variational autoencoder's score_samples averages over random
     # codes, and an ensemble detector's scores need every member's network:

@@ -197,3 +197,11 @@ def test_parameters_are_validated():
         AutoencoderImputer(noise_level=1.0).fit(X_MISSING)
     with pytest.raises(ValueError, match="n_components"):
         AutoencoderImputer(n_components=0).fit(X_MISSING)
+
+
+def test_to_onnx_says_the_imputer_is_not_an_exportable_autoencoder():
+    from skae import to_onnx
+
+    imputer = fit_quietly(AutoencoderImputer(**FAST), X_MISSING)
+    with pytest.raises(TypeError, match="not AutoencoderImputer.*model_"):
+        to_onnx(imputer)
