@@ -219,10 +219,21 @@ class RowStream:
     labels : ndarray of int of shape (n_samples,) or None, default=None
         An integer label per row of ``X``; each chunk then comes with its
         rows' labels (int64).
+    masked : bool, default=False
+        Whether each chunk carries the mask of its observed (non-NaN) cells.
     """
 
     def __init__(
-        self, X, dtype, device, batch_size, rng, rows=None, weights=None, labels=None
+        self,
+        X,
+        dtype,
+        device,
+        batch_size,
+        rng,
+        rows=None,
+        weights=None,
+        labels=None,
+        masked=False,
     ):
         self.X, self.rows, self.rng = X, rows, rng
         # Per-row fields travel as extra columns of the chunk's buffer.
@@ -232,8 +243,7 @@ class RowStream:
             if values is not None
         }
         self.dtype, self.device = dtype, device
-        # Whether each chunk carries the mask of its observed cells.
-        self.masked = False
+        self.masked = masked
         n = X.shape[0] if rows is None else len(rows)
         self.shape = (n, X.shape[1])
         row_bytes = _row_bytes(X.shape[1], dtype)
@@ -387,9 +397,9 @@ def training_data(
     else:
 
         def part(rows):
-            stream = RowStream(X, dtype, device, batch_size, rng, rows, weights, labels)
-            stream.masked = masked
-            return stream
+            return RowStream(
+                X, dtype, device, batch_size, rng, rows, weights, labels, masked
+            )
 
     return part(train_rows), None if val_rows is None else part(val_rows)
 
