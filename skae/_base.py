@@ -23,6 +23,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 
+from ._callbacks import CallbackSupportMixin, epoch_observer, fit_task
 from ._data import (
     ColumnSummary,
     network_dtype,
@@ -151,7 +152,7 @@ def _stop_warning(reason, n_iter, max_iter, incremental):
     return None
 
 
-class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
+class _BaseAutoencoder(CallbackSupportMixin, _InferenceMixin, BaseEstimator):
     """Base class of skae's estimators; not for direct use.
 
     A model family subclasses it (``_reconstruction._ReconstructionAutoencoder``,
@@ -205,6 +206,7 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
     # Fitting
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @fit_task
     def fit(self, X, y=None, sample_weight=None):
         """Train the autoencoder on ``X``.
 
@@ -247,6 +249,7 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @fit_task
     def partial_fit(self, X, y=None, sample_weight=None):
         """Train for one epoch on ``X``, continuing from the current state.
 
@@ -416,6 +419,7 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
             self._validation(val, corrupt),
             self._schedules(network.module, objective, network.optimizers),
             self._training_step(),
+            epoch_observer(self, self._training_attributes),
         )
         return run, train
 
@@ -577,21 +581,36 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
     # ------------------------------------------------------------------
     # After the loop
 
+    def _training_attributes(self):
+        """The fitted attributes of the network and its training so far: what
+        a callback's ``fitted_estimator`` holds at the end of an epoch."""
+        network = self._network
+        history = network.history
+        return {
+            "_network": network,
+            "n_iter_": history.n_iter,
+            "loss_curve_": list(history.loss_curve),
+            "loss_components_": {k: list(v) for k, v in history.components.items()},
+            "validation_loss_curve_": (
+                list(history.validation_loss_curve) if self.early_stopping else None
+            ),
+            "best_loss_": history.best_loss,
+            "encoder_": network.module.encoder,
+            "decoder_": network.module.decoder,
+        }
+
     def _publish(self, settings, n_threads):
-        history = self._network.history
-        self.n_iter_ = history.n_iter
-        self.loss_curve_ = list(history.loss_curve)
-        self.loss_components_ = {k: list(v) for k, v in history.components.items()}
-        self.validation_loss_curve_ = (
-            list(history.validation_loss_curve) if self.early_stopping else None
-        )
-        self.best_loss_ = history.best_loss
+        self.__dict__.update(self._training_attributes())
         self.batch_size_ = settings.batch_size
         self.n_threads_ = n_threads
         # Where the weights are: 'cuda:0' rather than the unindexed 'cuda'.
         self.device_ = str(next(self._network.module.parameters()).device)
-        self.encoder_ = self._network.module.encoder.eval()
-        self.decoder_ = self._network.module.decoder.eval()
+        self.encoder_.eval()
+        self.decoder_.eval()
+
+    def _callback_subtasks(self, method):
+        """The most subtasks (epochs) of the root callback task of ``method``."""
+        return 1 if method == "partial_fit" else self.max_iter
 
     def _unpublish(self):
         for name in ("encoder_", "decoder_"):

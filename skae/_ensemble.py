@@ -10,8 +10,12 @@ rows) and averaged: ``member_weights_``.
 # Authors: The skae developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import contextlib
+
 from sklearn.base import clone
 
+from ._callbacks import current_task, report_under, subtask
+from ._rounds import member_subtasks
 from ._scores import member_weights, weighted_sum
 from ._seeds import Stream, derived_seed
 
@@ -30,16 +34,18 @@ def ensemble_errors(detector, X, per_feature):
     return weighted_sum(detector.member_weights_, every)
 
 
-def fit_members(detector, X, sample_weight, train, seed, errors):
+def fit_members(detector, X, sample_weight, train, seed, errors, stop=False):
     """Fit the other members on the training rows ``train`` (None: all).
 
     ``errors`` are every row's squared errors under the detector's own
     network. Returns the fitted members, their weights and every row's
-    ensemble error. An interrupted network (Ctrl-C) is the last: the
-    ensemble is the networks trained until then.
+    ensemble error. An interrupted network (Ctrl-C) is the last, as is one
+    whose callback task asked to ``stop``: the ensemble is the networks
+    trained until then.
     """
     keep = detector.warm_start
-    members = [] if detector._interrupted else _members(detector, seed, keep)
+    stop = stop or detector._interrupted
+    members = [] if stop else _members(detector, seed, keep)
     rows = slice(None) if train is None else train
     X_train = X if train is None else X[train]
     weights = None if sample_weight is None else sample_weight[rows]
@@ -47,10 +53,12 @@ def fit_members(detector, X, sample_weight, train, seed, errors):
     for number, member in enumerate(members, start=2):
         if detector.verbose:
             print(f"Ensemble member {number} of {detector.n_estimators}", flush=True)
-        member.fit(X_train, sample_weight=weights)
+        with member_task(detector, member) as task:
+            member.fit(X_train, sample_weight=weights)
+            stop = task.end()
         fitted.append(member)
         every.append(member._squared_errors(X, per_feature=False))
-        if member._interrupted:
+        if member._interrupted or stop:
             break
     scale = member_weights([e[rows] for e in every], weights)
     return fitted, scale, weighted_sum(scale, every)
@@ -65,10 +73,26 @@ def partial_fit_members(detector, X, weights):
     members = _members(detector, detector._seed, keep=True)
     every = [detector._squared_errors(X, per_feature=False)]
     for member in members:
-        member.partial_fit(X, sample_weight=weights)
+        with member_task(detector, member, partial=True) as task:
+            member.partial_fit(X, sample_weight=weights)
+            task.end()
         every.append(member._squared_errors(X, per_feature=False))
     scale = member_weights(every, weights)
     return members, scale, weighted_sum(scale, every)
+
+
+@contextlib.contextmanager
+def member_task(detector, member=None, partial=False):
+    """Train a network of the ensemble (``member``, or the detector's own) as
+    a callback task of the detector: yields the task, which the body ends."""
+    n = 1 if partial else member_subtasks(detector)
+    several = detector.n_estimators > 1
+    with subtask(detector, "member", n, when=several) as task:
+        if member is None:
+            yield task
+            return
+        with report_under(member, current_task(detector)):
+            yield task
 
 
 def _members(detector, seed, keep=False):
@@ -82,4 +106,11 @@ def _members(detector, seed, keep=False):
         return kept
     n = detector.n_estimators
     seeds = [derived_seed(seed, Stream.ENSEMBLE, i) for i in range(1, n)]
-    return [clone(detector).set_params(**_MEMBER_PARAMS, random_state=s) for s in seeds]
+    members = [
+        clone(detector).set_params(**_MEMBER_PARAMS, random_state=s) for s in seeds
+    ]
+    for member in members:
+        # clone shares the detector's callbacks; a member reports through
+        # the detector's tasks and must not keep them (nor pickle them).
+        member.__dict__.pop("_skl_callbacks", None)
+    return members

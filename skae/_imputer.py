@@ -9,6 +9,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._callbacks import CallbackSupportMixin, current_task, fit_task, report_under
 from ._denoising import DenoisingAutoencoder
 from ._docstrings import SECTIONS, fill_doc
 from ._inference import FLOAT_DTYPES
@@ -45,7 +46,7 @@ _FORWARDED = (
 
 
 @fill_doc
-class AutoencoderImputer(_BaseImputer):
+class AutoencoderImputer(CallbackSupportMixin, _BaseImputer):
     """Imputation of missing values by an autoencoder trained on the observed cells.
 
     Each feature is standardised on its observed cells, and a denoising
@@ -249,6 +250,7 @@ class AutoencoderImputer(_BaseImputer):
         self.n_threads = n_threads
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @fit_task
     def fit(self, X, y=None):
         """Train the autoencoder on the observed cells of ``X``.
 
@@ -283,7 +285,10 @@ class AutoencoderImputer(_BaseImputer):
                 f"value to learn from; X has {Z.shape[0]}."
             )
         self._draws = np.random.default_rng(derived_seed(seed, Stream.IMPUTER_DRAWS))
-        self.model_ = self._make_model(Z.shape[1]).fit(self._standardised(Z))
+        model = self._make_model(Z.shape[1])
+        # The model's epochs are this fit's callback tasks.
+        with report_under(model, current_task(self)):
+            self.model_ = model.fit(self._standardised(Z))
         self.n_iter_ = self.model_.n_iter_
         return self
 
@@ -403,6 +408,10 @@ class AutoencoderImputer(_BaseImputer):
         return DenoisingAutoencoder(
             code, noise="missing", noise_level=self.noise_level, **params
         )
+
+    def _callback_subtasks(self, method):
+        """The most subtasks (the model's epochs) of the root callback task."""
+        return self.max_iter
 
     def _standardised(self, Z):
         return (Z - self.mean_) / self.scale_

@@ -10,10 +10,11 @@ from sklearn.base import OutlierMixin
 from sklearn.utils import check_random_state
 
 from ._base import training_weights
+from ._callbacks import fit_task
 from ._docstrings import fill_doc
-from ._ensemble import ensemble_errors, fit_members, partial_fit_members
+from ._ensemble import ensemble_errors, fit_members, member_task, partial_fit_members
 from ._reconstruction import _ReconstructionAutoencoder
-from ._rounds import train_rounds
+from ._rounds import member_subtasks, train_rounds
 from ._sklearn_compat import Interval, RealNotInt, StrOptions, _fit_context
 from ._thresholds import ThresholdMixin
 from ._training import StopReason
@@ -411,17 +412,20 @@ class AutoencoderOutlierDetector(
         # calibration rows stay those of skae versions before them.
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         train, calibration = self._hold_out(X.shape[0], sample_weight, seed)
-        errors, reason = train_rounds(self, X, sample_weight, train, seed)
+        with member_task(self) as task:
+            errors, reason = train_rounds(self, X, sample_weight, train, seed)
+            stop = task.end()
         # Read by an ensemble that trains this detector as a member: Ctrl-C
         # ends the ensemble too.
         self._interrupted = reason is StopReason.INTERRUPTED
         self.members_, self.member_weights_, ensemble = fit_members(
-            self, X, sample_weight, train, seed, errors
+            self, X, sample_weight, train, seed, errors, stop
         )
         self._set_fitted_scores(-ensemble, sample_weight, train, calibration)
         return errors
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @fit_task
     def partial_fit(self, X, y=None, sample_weight=None):
         """Train for one epoch on ``X`` and reset the threshold from it.
 
@@ -449,7 +453,9 @@ class AutoencoderOutlierDetector(
         self : object
             The updated detector.
         """
-        super().partial_fit(X, sample_weight=sample_weight)
+        with member_task(self, partial=True) as task:
+            super().partial_fit(X, sample_weight=sample_weight)
+            task.end()
         self._drop_stale_calibration()
         X = self._validate_fitted(X)
         weights = training_weights(sample_weight, X, min_rows=1)
@@ -458,6 +464,11 @@ class AutoencoderOutlierDetector(
         )
         self._set_training_scores(-ensemble, weights)
         return self
+
+    def _callback_subtasks(self, method):
+        if self.n_estimators > 1:
+            return self.n_estimators
+        return 1 if method == "partial_fit" else member_subtasks(self)
 
     def _code_width(self):
         if self.n_components != "auto":

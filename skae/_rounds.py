@@ -13,6 +13,7 @@ from numbers import Integral
 
 import numpy as np
 
+from ._callbacks import subtask
 from ._scores import trim_by_weight
 from ._seeds import Stream, derived_seed
 from ._training import StopReason
@@ -34,7 +35,9 @@ def train_rounds(detector, X, sample_weight, train, seed):
     """Train the detector's rounds on the rows ``train`` of ``X`` (all if None).
 
     Returns every row's squared errors under the final network and the stop
-    reason of its training; sets ``detector.max_samples_``.
+    reason of its training; sets ``detector.max_samples_``. Each round is a
+    callback task (when there are several), which a callback can end the
+    rounds at.
     """
     rows, weights = np.arange(X.shape[0]) if train is None else train, None
     if sample_weight is not None:
@@ -50,14 +53,22 @@ def train_rounds(detector, X, sample_weight, train, seed):
                 flush=True,
             )
         X_round = X if rows.size == X.shape[0] else X[rows]
-        reason = detector._fit(X_round, sample_weight=weights)
+        several = detector.n_rounds > 1
+        with subtask(detector, "round", detector.max_iter, when=several) as task:
+            reason = detector._fit(X_round, sample_weight=weights)
+            stop = task.end()
         errors = detector._squared_errors(X, per_feature=False)
-        if reason in _STOP_ROUNDS:
+        if reason in _STOP_ROUNDS or stop:
             break
         rows, weights = best_reconstructed(
             errors, detector.trim_fraction, sample_weight, train
         )
     return errors, reason
+
+
+def member_subtasks(detector):
+    """The most subtasks of a network's callback task: rounds, or epochs."""
+    return detector.n_rounds if detector.n_rounds > 1 else detector.max_iter
 
 
 def max_samples_for(max_samples, n_samples):

@@ -61,6 +61,9 @@ class StopReason(enum.Enum):
     #: As ``DIVERGED``, but no recorded weights give a finite loss: the
     #: module holds the weights it came in with.
     DIVERGED_AT_START = "diverged_at_start"
+    #: The run's observer asked to stop at the end of an epoch; with early
+    #: stopping the module holds the best recorded weights.
+    STOPPED = "stopped"
 
     @property
     def diverged(self):
@@ -82,6 +85,8 @@ class StopReason(enum.Enum):
                 f"{monitored} loss did not improve more than tol={settings.tol:g} "
                 f"for {settings.n_iter_no_change} consecutive epochs. Stopping."
             )
+        if self is StopReason.STOPPED:
+            return f"A callback asked training to stop after epoch {history.n_iter}."
         if self is StopReason.MAX_ITER:
             return (
                 f"Stopped after max_iter={settings.max_iter} epochs; the loss was "
@@ -98,6 +103,7 @@ _STOP_MESSAGES = {
     StopReason.INTERRUPTED: "Interrupted by the user.",
     StopReason.DIVERGED: "Training diverged; restored the best epoch's weights.",
     StopReason.DIVERGED_AT_START: "Training diverged before any usable epoch.",
+    StopReason.STOPPED: "A callback asked training to stop.",
 }
 
 
@@ -158,7 +164,10 @@ class Run:
     from the clean rows (the denoising hook); the loss always compares with
     the clean rows. Each of ``schedules`` is called with the number of
     epochs recorded so far at the start of every epoch, for settings that
-    change during training (a penalty's warm-up, say).
+    change during training (a penalty's warm-up, say). ``observer``, when
+    given, is told of every epoch: ``observer.begin()`` before it and
+    ``observer.end()`` after it, which returns True to stop training
+    (:attr:`StopReason.STOPPED`).
     """
 
     module: torch.nn.Module
@@ -171,6 +180,7 @@ class Run:
     validation: Validation = None
     schedules: tuple = ()
     step: object = None
+    observer: object = None
 
 
 def train_step(run, batch):
@@ -393,6 +403,22 @@ def _restored_epoch(run):
 
 
 def _one_epoch(run, X):
+    """Train and record one epoch, telling the run's observer; returns a
+    StopReason when it ends the fit."""
+    observer = run.observer
+    if observer is None:
+        return _train_epoch(run, X)
+    observer.begin()
+    reason = None
+    try:
+        reason = _train_epoch(run, X)
+    finally:
+        # Ended however the epoch ends, so a display never waits on it.
+        asked = observer.end()
+    return StopReason.STOPPED if reason is None and asked else reason
+
+
+def _train_epoch(run, X):
     """Train and record one epoch; returns a StopReason when it ends the fit."""
     start = time.perf_counter()
     for schedule in run.schedules:

@@ -167,7 +167,7 @@ class AutoencoderTransformer(
         X_new : ndarray of shape (n_samples, n_components)
             Codes of ``X``, in the dtype of ``X``.
         """
-        return self.fit(X, sample_weight=sample_weight).transform(X)
+        return self.fit(X, y, sample_weight=sample_weight).transform(X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
