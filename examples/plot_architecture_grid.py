@@ -77,6 +77,18 @@ search = GridSearchCV(
     param_grid,
     cv=3,
 )
+
+# %%
+# Fifteen fits take a while: scikit-learn's ``ProgressBar`` (scikit-learn
+# 1.9 or later, with rich: ``pip install "skae[progress]"``) draws a bar for
+# the search and one per fit, filled epoch by epoch (see "Watching and
+# stopping training" in the documentation).
+try:
+    from sklearn.callback import ProgressBar
+
+    search.set_callbacks(ProgressBar())
+except ImportError:  # an older scikit-learn, or rich missing: no bars
+    pass
 search.fit(X_train)
 
 results = pd.DataFrame(

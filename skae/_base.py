@@ -57,6 +57,33 @@ _AUTO_BATCH_SIZE = 200
 _EXPLAINED_MAX_ROWS = 2_000
 
 
+# A partial_fit chunk whose column means lie more than this many units of the
+# input scaling from the first chunk's (or whose spread is this many times
+# larger) is warned about: the first chunk fixed the standardisation. Only
+# chunks of _DRIFT_MIN_ROWS rows or more are judged, whose means are steady
+# enough: a single row of a wide feature may lie that far legitimately.
+_DRIFT_UNITS = 4.0
+_DRIFT_MIN_ROWS = 10
+
+
+def _scaling_drift(summary, module):
+    """A sentence on how far a chunk (``summary``) lies outside the input
+    scaling of ``module``, or None when it lies within it."""
+    shift, scale = module.input_shift(), module.input_scale()
+    if shift is None:
+        return None
+    shift, scale = shift.double().cpu().numpy(), scale.double().cpu().numpy()
+    with np.errstate(invalid="ignore"):
+        distance = np.abs(summary.mean - shift) / scale
+    spread = math.sqrt(summary.mean_variance) / float(np.mean(scale))
+    if np.nanmax(distance, initial=0.0) > _DRIFT_UNITS:
+        j = int(np.nanargmax(distance))
+        return f"feature {j}'s mean lies {distance[j]:.1f} scaling units from it"
+    if spread > _DRIFT_UNITS:
+        return f"its spread is {spread:.1f} times the scaling's"
+    return None
+
+
 def _unless_uniform(weights):
     """``weights``, or None when every row has the same positive weight."""
     if weights is not None and weights[0] > 0 and (weights == weights[0]).all():
@@ -255,7 +282,11 @@ class _BaseAutoencoder(CallbackSupportMixin, _InferenceMixin, BaseEstimator):
 
         The first call initialises the network (its input scaling comes from
         this first batch of data); later calls continue training it, so a
-        stream of chunks can be learnt one chunk at a time.
+        stream of chunks can be learnt one chunk at a time. One call is one
+        epoch of its chunk: a stream needs several passes over its chunks,
+        about as many optimizer steps as :meth:`fit` would make, and a chunk
+        far outside the first chunk's scaling is warned about (see the User
+        Guide's "Scaling" page).
 
         Parameters
         ----------
@@ -349,6 +380,8 @@ class _BaseAutoencoder(CallbackSupportMixin, _InferenceMixin, BaseEstimator):
         device = resolve_device(self.device)
         if not fresh:
             self._check_same_network(X)
+            if incremental and X.shape[0] >= _DRIFT_MIN_ROWS:
+                self._warn_on_drift(summary)
         self._observe_data(summary, fresh)
         learnt = not fresh and getattr(self, "_learnt_missing", False)
         self._learnt_missing = learnt or summary.has_missing
@@ -615,6 +648,21 @@ class _BaseAutoencoder(CallbackSupportMixin, _InferenceMixin, BaseEstimator):
     def _unpublish(self):
         for name in ("encoder_", "decoder_"):
             self.__dict__.pop(name, None)
+
+    def _warn_on_drift(self, summary):
+        drift = _scaling_drift(summary, self._network.module)
+        if drift is None:
+            return
+        warnings.warn(
+            "This partial_fit chunk lies far outside the input scaling that "
+            f"the first chunk set ({drift}): the network keeps the first "
+            "chunk's standardisation, and learns later, different chunks "
+            "slowly. Make the first chunk represent the stream (shuffle the "
+            "rows before chunking), and make several passes over the chunks "
+            "(see the User Guide).",
+            UserWarning,
+            stacklevel=3,
+        )
 
     def _warn_on_stop(self, reason, incremental):
         if reason is StopReason.MAX_ITER and self._max_iter_is_a_budget:

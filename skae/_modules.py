@@ -358,6 +358,10 @@ class MLPNetwork(NetworkModule):
         first = self.encoder[0]
         return 1.0 / first.factor if isinstance(first, Affine) else None
 
+    def input_shift(self):
+        first = self.encoder[0]
+        return -first.offset / first.factor if isinstance(first, Affine) else None
+
 
 class Autoencoder(MLPNetwork):
     """A symmetric MLP autoencoder: the ``"mlp"`` network kind.

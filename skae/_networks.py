@@ -84,6 +84,10 @@ class NetworkModule(nn.Module, abc.ABC):
         """Per-feature divisor of the input standardisation (None without one)."""
         return None
 
+    def input_shift(self):
+        """Per-feature centre of the input standardisation (None without one)."""
+        return None
+
     def optimizer_parameters(self, part, learning_rate):
         """The parameter groups an optimizer training ``part`` updates.
 

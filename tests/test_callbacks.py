@@ -292,3 +292,34 @@ def test_without_sklearn_callbacks_skae_imports_and_fits():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "2"
+
+
+def test_the_user_guides_held_out_stopper_stops_on_a_plateau():
+    # docs/training.rst's example, as written there.
+    class StopOnHeldOut:
+        def __init__(self, X_val):
+            self.X_val, self.best = X_val, -float("inf")
+
+        def setup(self, estimator, context):
+            self.best = -float("inf")
+
+        def teardown(self, estimator, context):
+            pass
+
+        def on_fit_task_begin(self, estimator, context):
+            pass
+
+        def on_fit_task_end(self, estimator, context, *, fitted_estimator=None):
+            if context.task_name != "epoch":
+                return False
+            score = fitted_estimator.score(self.X_val)
+            improved = score > self.best + 0.01 * abs(self.best)
+            self.best = max(self.best, score)
+            return not improved
+
+    X_val = X_IRIS[::3]
+    ae = AutoencoderTransformer(2, max_iter=500, random_state=0)
+    _quietly(ae.set_callbacks(StopOnHeldOut(X_val)).fit, X_IRIS)
+    assert 1 < ae.n_iter_ < 500
+    scores = [-np.mean((ae.inverse_transform(ae.transform(X_val)) - X_val) ** 2)]
+    assert np.isfinite(scores).all()

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import load_digits
+from sklearn.datasets import load_digits, load_iris
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
@@ -551,3 +551,35 @@ def test_verbose_2_progress_bar_keeps_one_line_per_epoch(capsys):
         "Epoch 2",
         "Epoch 3",
     ]
+
+
+def test_a_class_sorted_stream_is_warned_about_and_learnt_in_passes():
+    # scikit-learn's incremental-PCA example: iris in 15 chunks, by class.
+    X, y = load_iris(return_X_y=True)
+    chunks = np.array_split(X[np.argsort(y, kind="stable")], 15)
+
+    def mse(estimator):
+        return np.mean((estimator.inverse_transform(estimator.transform(X)) - X) ** 2)
+
+    stream = AutoencoderTransformer(2, random_state=0)
+    with pytest.warns(UserWarning, match="far outside the input scaling"):
+        for chunk in chunks:
+            stream.partial_fit(chunk)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(19):
+            for chunk in chunks:
+                stream.partial_fit(chunk)
+        whole = AutoencoderTransformer(2, random_state=0).fit(X)
+    assert stream.n_iter_ == 20 * 15
+    assert mse(stream) < 1.5 * mse(whole)
+
+
+def test_a_shuffled_stream_is_not_warned_about():
+    X = load_iris().data
+    rows = np.random.default_rng(0).permutation(len(X))
+    stream = AutoencoderTransformer(2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        for chunk in np.array_split(X[rows], 15):
+            stream.partial_fit(chunk)
