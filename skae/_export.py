@@ -100,7 +100,30 @@ def portable(graph, dtype):
     return graph
 
 
-def export_onnx(graph, n_inputs, dtype, output_name):
+class Retyped(torch.nn.Module):
+    """``graph`` behind a cast of its input to ``dtype`` (the network's),
+    its output cast to ``output_dtype`` (None: left as it is).
+
+    The estimators run input of any float dtype this way: the network
+    computes in the precision it was fitted in.
+    """
+
+    def __init__(self, graph, dtype, output_dtype=None):
+        super().__init__()
+        # Not self.graph: torch.export's GraphModule has an attribute of
+        # that name, and the exported weights would point into it.
+        self.inner = graph
+        self.dtype = dtype
+        self.output_dtype = output_dtype
+
+    def forward(self, x):
+        out = self.inner(x.to(self.dtype))
+        return out if self.output_dtype is None else out.to(self.output_dtype)
+
+
+def export_onnx(
+    graph, n_inputs, dtype, output_name, input_dtype=None, output_dtype=None
+):
     """``graph`` as an ``onnx.ModelProto`` with input ``X`` and a dynamic batch axis.
 
     Parameters
@@ -111,14 +134,25 @@ def export_onnx(graph, n_inputs, dtype, output_name):
     n_inputs : int
         Columns of the input.
     dtype : torch.dtype
-        Of the input (the network's dtype).
+        The network's dtype, the input's by default.
     output_name : str
         Name of the graph's output.
+    input_dtype : torch.dtype, default=None
+        Of the input, when it differs from ``dtype``: the graph casts it to
+        ``dtype`` first.
+    output_dtype : torch.dtype, default=None
+        What the output is cast to (None: the dtype ``graph`` returns).
     """
-    graph = portable(graph, dtype).eval()
+    # Activations are made portable for the dtype they compute in, the
+    # network's, whatever the input's.
+    graph = portable(graph, dtype)
+    input_dtype = dtype if input_dtype is None else input_dtype
+    if input_dtype != dtype or output_dtype is not None:
+        graph = Retyped(graph, dtype, output_dtype)
+    graph = graph.eval()
     # Two rows: torch.export specialises sizes 0 and 1, so an example batch
     # of one row would fix the batch axis.
-    example = (torch.zeros(2, n_inputs, dtype=dtype),)
+    example = (torch.zeros(2, n_inputs, dtype=input_dtype),)
     with _quiet_exporter(), torch.no_grad():
         program = torch.onnx.export(
             graph,

@@ -5,6 +5,7 @@
 
 import copy
 
+import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
@@ -20,9 +21,16 @@ OUTPUT_NAMES = {
     "decision_function": "decision",
     "predict": "labels",
 }
+# The methods whose output has the input's dtype (scores are float64 and
+# labels int64 whatever it is), as the estimators return them.
+IN_INPUT_DTYPE = ("transform", "inverse_transform", "reconstruct")
+TORCH_DTYPES = {
+    np.dtype(np.float32): torch.float32,
+    np.dtype(np.float64): torch.float64,
+}
 
 
-def to_onnx(estimator, method="transform"):
+def to_onnx(estimator, method="transform", dtype=None):
     """Export one inference method of a fitted estimator to ONNX.
 
     The exported graph computes what ``getattr(estimator, method)`` computes,
@@ -47,13 +55,23 @@ def to_onnx(estimator, method="transform"):
         (``score_samples``), ``"decision"`` (``decision_function``) or
         ``"labels"`` (``predict``).
 
+    dtype : {None, 'float32', 'float64'} or numpy dtype, default=None
+        The dtype of the graph's input: None for the network's, or
+        ``np.float32`` / ``np.float64`` (``'float32'`` / ``'float64'``), to
+        serve a model fitted on float64 data with float32 input, or the
+        other way round. When it is not the network's, the graph casts its
+        input to the network's dtype, which keeps the precision the model
+        was fitted in, and casts codes and reconstructions back to
+        ``dtype``: it computes what the estimator computes for input of
+        that dtype.
+
     Returns
     -------
     model : onnx.ModelProto
         The graph; save it with ``onnx.save(model, "model.onnx")``. Its input
-        has the network's dtype (float32, or float64 for a model fitted on
-        float64 data on the CPU): cast inputs to it. Codes and
-        reconstructions come out in that dtype, scores and decisions in
+        has ``dtype``, by default the network's (float32, or float64 for a
+        model fitted on float64 data on the CPU): cast inputs to it. Codes
+        and reconstructions come out in that dtype, scores and decisions in
         float64 and labels in int64, as the estimator returns them for
         input of that dtype.
 
@@ -65,15 +83,16 @@ def to_onnx(estimator, method="transform"):
         average over random codes; its ``transform``, ``inverse_transform``
         and ``reconstruct`` export), or for the scores of an
         :class:`AutoencoderOutlierDetector` ensemble (``n_estimators > 1``;
-        its ``reconstruct`` exports its own network).
+        its ``reconstruct`` exports its own network), or if ``dtype`` is
+        not one of the above.
     TypeError
         If ``estimator`` is not one of skae's autoencoders (an
         :class:`AutoencoderImputer` included).
 
     Notes
     -----
-    The graph has no input validation: it takes a dense array of the
-    network's dtype with ``n_features_in_`` columns (``n_components`` for
+    The graph has no input validation: it takes a dense array of its
+    input's dtype with ``n_features_in_`` columns (``n_components`` for
     ``inverse_transform``). A NaN input is a missing value, as for the
     estimator: the network reads it as its feature's training mean and the
     scores average the observed cells (NaN for a row with none). Its
@@ -93,6 +112,15 @@ def to_onnx(estimator, method="transform"):
     >>> (codes,) = session.run(None, {"X": X[:10]})
     >>> bool(np.allclose(codes, ae.transform(X[:10]), atol=1e-5))
     True
+
+    A model fitted on float64 data, served with float32 input:
+
+    >>> X64 = X.astype(np.float64)
+    >>> ae64 = AutoencoderTransformer(4, max_iter=5, random_state=0).fit(X64)
+    >>> model = to_onnx(ae64, method="transform", dtype=np.float32)
+    >>> session = ort.InferenceSession(model.SerializeToString())
+    >>> session.get_inputs()[0].type
+    'tensor(float)'
     """
     if not hasattr(estimator, "_exportable_methods"):
         raise TypeError(
@@ -110,15 +138,40 @@ def to_onnx(estimator, method="transform"):
             f"Cannot export method={method!r} of {type(estimator).__name__}; "
             f"choose one of {exportable}."
         )
+    input_dtype = _input_dtype(dtype)
     # A CPU copy: exporting leaves the fitted network alone, wherever it is.
     module = copy.deepcopy(estimator._network.module).cpu().eval()
-    dtype = next(module.parameters()).dtype
+    network_dtype = next(module.parameters()).dtype
+    output_dtype = None
+    if input_dtype not in (None, network_dtype) and method in IN_INPUT_DTYPE:
+        output_dtype = input_dtype
     n_inputs = estimator.n_features_in_
     if method == "inverse_transform":
         n_inputs = estimator._n_features_out
     offset = getattr(estimator, "offset_", 0.0)
     graph = _graph(module, method, offset, estimator._fill_passes())
-    return export_onnx(graph, n_inputs, dtype, OUTPUT_NAMES[method])
+    return export_onnx(
+        graph, n_inputs, network_dtype, OUTPUT_NAMES[method], input_dtype, output_dtype
+    )
+
+
+def _input_dtype(dtype):
+    """The torch dtype of the graph's input for ``to_onnx(dtype=...)``;
+    None for the network's."""
+    if dtype is None:
+        return None
+    # np.dtype reads 'float32', np.float32 and np.dtype('float32') alike;
+    # what it cannot read (a torch dtype, a typo) is as wrong as float16.
+    try:
+        parsed = np.dtype(dtype)
+    except (TypeError, ValueError):
+        parsed = None
+    if parsed not in TORCH_DTYPES:
+        raise ValueError(
+            f"dtype must be None, 'float32' or 'float64' (np.float32 or "
+            f"np.float64), got dtype={dtype!r}."
+        )
+    return TORCH_DTYPES[parsed]
 
 
 def _graph(module, method, offset, passes):
