@@ -23,7 +23,12 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 
-from ._callbacks import CallbackSupportMixin, epoch_observer, fit_task
+from ._callbacks import (
+    CallbackSupportMixin,
+    epoch_observer,
+    epoch_subtasks,
+    fit_task,
+)
 from ._data import (
     ColumnSummary,
     network_dtype,
@@ -82,6 +87,39 @@ def _scaling_drift(summary, module):
     if spread > _DRIFT_UNITS:
         return f"its spread is {spread:.1f} times the scaling's"
     return None
+
+
+def _warn_on_drift(summary, module):
+    drift = _scaling_drift(summary, module)
+    if drift is None:
+        return
+    warnings.warn(
+        "This partial_fit chunk lies far outside the input scaling that the "
+        f"first chunk set ({drift}): the network keeps the first chunk's "
+        "standardisation, and learns later, different chunks slowly. Make the "
+        "first chunk represent the stream (shuffle the rows before chunking), "
+        "and make several passes over the chunks (see the User Guide).",
+        UserWarning,
+        stacklevel=6,
+    )
+
+
+def training_attributes(network, early_stopping):
+    """The fitted attributes of ``network`` and its training so far: what a
+    callback's ``fitted_estimator`` holds at the end of an epoch."""
+    history = network.history
+    return {
+        "_network": network,
+        "n_iter_": history.n_iter,
+        "loss_curve_": list(history.loss_curve),
+        "loss_components_": {k: list(v) for k, v in history.components.items()},
+        "validation_loss_curve_": (
+            list(history.validation_loss_curve) if early_stopping else None
+        ),
+        "best_loss_": history.best_loss,
+        "encoder_": network.module.encoder,
+        "decoder_": network.module.decoder,
+    }
 
 
 def _unless_uniform(weights):
@@ -381,7 +419,7 @@ class _BaseAutoencoder(CallbackSupportMixin, _InferenceMixin, BaseEstimator):
         if not fresh:
             self._check_same_network(X)
             if incremental and X.shape[0] >= _DRIFT_MIN_ROWS:
-                self._warn_on_drift(summary)
+                _warn_on_drift(summary, self._network.module)
         self._observe_data(summary, fresh)
         learnt = not fresh and getattr(self, "_learnt_missing", False)
         self._learnt_missing = learnt or summary.has_missing
@@ -615,22 +653,7 @@ class _BaseAutoencoder(CallbackSupportMixin, _InferenceMixin, BaseEstimator):
     # After the loop
 
     def _training_attributes(self):
-        """The fitted attributes of the network and its training so far: what
-        a callback's ``fitted_estimator`` holds at the end of an epoch."""
-        network = self._network
-        history = network.history
-        return {
-            "_network": network,
-            "n_iter_": history.n_iter,
-            "loss_curve_": list(history.loss_curve),
-            "loss_components_": {k: list(v) for k, v in history.components.items()},
-            "validation_loss_curve_": (
-                list(history.validation_loss_curve) if self.early_stopping else None
-            ),
-            "best_loss_": history.best_loss,
-            "encoder_": network.module.encoder,
-            "decoder_": network.module.decoder,
-        }
+        return training_attributes(self._network, self.early_stopping)
 
     def _publish(self, settings, n_threads):
         self.__dict__.update(self._training_attributes())
@@ -641,28 +664,11 @@ class _BaseAutoencoder(CallbackSupportMixin, _InferenceMixin, BaseEstimator):
         self.encoder_.eval()
         self.decoder_.eval()
 
-    def _callback_subtasks(self, method):
-        """The most subtasks (epochs) of the root callback task of ``method``."""
-        return 1 if method == "partial_fit" else self.max_iter
+    _callback_subtasks = epoch_subtasks
 
     def _unpublish(self):
         for name in ("encoder_", "decoder_"):
             self.__dict__.pop(name, None)
-
-    def _warn_on_drift(self, summary):
-        drift = _scaling_drift(summary, self._network.module)
-        if drift is None:
-            return
-        warnings.warn(
-            "This partial_fit chunk lies far outside the input scaling that "
-            f"the first chunk set ({drift}): the network keeps the first "
-            "chunk's standardisation, and learns later, different chunks "
-            "slowly. Make the first chunk represent the stream (shuffle the "
-            "rows before chunking), and make several passes over the chunks "
-            "(see the User Guide).",
-            UserWarning,
-            stacklevel=3,
-        )
 
     def _warn_on_stop(self, reason, incremental):
         if reason is StopReason.MAX_ITER and self._max_iter_is_a_budget:

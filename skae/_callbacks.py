@@ -113,6 +113,12 @@ def _root(estimator, name, X, y, sample_weight):
     return task
 
 
+def epoch_subtasks(estimator, method):
+    """The most subtasks (epochs) of the root task of ``estimator``'s
+    ``method``: ``max_iter`` for ``fit``, one for ``partial_fit``."""
+    return 1 if method == "partial_fit" else estimator.max_iter
+
+
 def fit_task(method):
     """Make ``method`` (``fit`` or ``partial_fit``) the root task of a tree.
 

@@ -15,7 +15,7 @@ import contextlib
 from sklearn.base import clone
 
 from ._callbacks import current_task, report_under, subtask
-from ._rounds import member_subtasks
+from ._rounds import member_subtasks, train_rounds
 from ._scores import member_weights, weighted_sum
 from ._seeds import Stream, derived_seed
 
@@ -32,6 +32,15 @@ def ensemble_errors(detector, X, per_feature):
         return errors
     every = [errors, *(m._squared_errors(X, per_feature) for m in members)]
     return weighted_sum(detector.member_weights_, every)
+
+
+def train_own_member(detector, X, sample_weight, train, seed):
+    """Train the detector's own network (its rounds) as the ensemble's first
+    member; returns its rows' errors, stop reason and whether a callback
+    asked the ensemble to stop."""
+    with member_task(detector) as task:
+        errors, reason = train_rounds(detector, X, sample_weight, train, seed)
+        return errors, reason, task.end()
 
 
 def fit_members(detector, X, sample_weight, train, seed, errors, stop=False):

@@ -9,7 +9,13 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._callbacks import CallbackSupportMixin, current_task, fit_task, report_under
+from ._callbacks import (
+    CallbackSupportMixin,
+    current_task,
+    epoch_subtasks,
+    fit_task,
+    report_under,
+)
 from ._denoising import DenoisingAutoencoder
 from ._docstrings import SECTIONS, fill_doc
 from ._inference import FLOAT_DTYPES
@@ -409,9 +415,8 @@ class AutoencoderImputer(CallbackSupportMixin, _BaseImputer):
             code, noise="missing", noise_level=self.noise_level, **params
         )
 
-    def _callback_subtasks(self, method):
-        """The most subtasks (the model's epochs) of the root callback task."""
-        return self.max_iter
+    # The root callback task's subtasks are the model's epochs.
+    _callback_subtasks = epoch_subtasks
 
     def _standardised(self, Z):
         return (Z - self.mean_) / self.scale_

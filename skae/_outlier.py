@@ -12,9 +12,15 @@ from sklearn.utils import check_random_state
 from ._base import training_weights
 from ._callbacks import fit_task
 from ._docstrings import fill_doc
-from ._ensemble import ensemble_errors, fit_members, member_task, partial_fit_members
+from ._ensemble import (
+    ensemble_errors,
+    fit_members,
+    member_task,
+    partial_fit_members,
+    train_own_member,
+)
 from ._reconstruction import _ReconstructionAutoencoder
-from ._rounds import member_subtasks, train_rounds
+from ._rounds import callback_subtasks
 from ._sklearn_compat import Interval, RealNotInt, StrOptions, _fit_context
 from ._thresholds import ThresholdMixin
 from ._training import StopReason
@@ -412,9 +418,7 @@ class AutoencoderOutlierDetector(
         # calibration rows stay those of skae versions before them.
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         train, calibration = self._hold_out(X.shape[0], sample_weight, seed)
-        with member_task(self) as task:
-            errors, reason = train_rounds(self, X, sample_weight, train, seed)
-            stop = task.end()
+        errors, reason, stop = train_own_member(self, X, sample_weight, train, seed)
         # Read by an ensemble that trains this detector as a member: Ctrl-C
         # ends the ensemble too.
         self._interrupted = reason is StopReason.INTERRUPTED
@@ -465,10 +469,7 @@ class AutoencoderOutlierDetector(
         self._set_training_scores(-ensemble, weights)
         return self
 
-    def _callback_subtasks(self, method):
-        if self.n_estimators > 1:
-            return self.n_estimators
-        return 1 if method == "partial_fit" else member_subtasks(self)
+    _callback_subtasks = callback_subtasks
 
     def _code_width(self):
         if self.n_components != "auto":

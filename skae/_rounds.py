@@ -71,6 +71,14 @@ def member_subtasks(detector):
     return detector.n_rounds if detector.n_rounds > 1 else detector.max_iter
 
 
+def callback_subtasks(detector, method):
+    """The most subtasks of the detector's root callback task of ``method``:
+    members, or else rounds, or else epochs."""
+    if detector.n_estimators > 1:
+        return detector.n_estimators
+    return 1 if method == "partial_fit" else member_subtasks(detector)
+
+
 def max_samples_for(max_samples, n_samples):
     """The number of rows a round trains on at most (``max_samples_``)."""
     if max_samples == "auto":

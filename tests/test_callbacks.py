@@ -298,10 +298,10 @@ def test_the_user_guides_held_out_stopper_stops_on_a_plateau():
     # docs/training.rst's example, as written there.
     class StopOnHeldOut:
         def __init__(self, X_val):
-            self.X_val, self.best = X_val, -float("inf")
+            self.X_val, self.best = X_val, None
 
         def setup(self, estimator, context):
-            self.best = -float("inf")
+            self.best = None
 
         def teardown(self, estimator, context):
             pass
@@ -313,8 +313,8 @@ def test_the_user_guides_held_out_stopper_stops_on_a_plateau():
             if context.task_name != "epoch":
                 return False
             score = fitted_estimator.score(self.X_val)
-            improved = score > self.best + 0.01 * abs(self.best)
-            self.best = max(self.best, score)
+            improved = self.best is None or score > self.best + 0.01 * abs(self.best)
+            self.best = score if improved else self.best
             return not improved
 
     X_val = X_IRIS[::3]

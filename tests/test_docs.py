@@ -12,8 +12,10 @@ import os
 import re
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import skae
@@ -140,3 +142,20 @@ def test_migrating_from_pyod_snippets_run(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "training rows flagged" in result.stdout
+
+
+def test_the_vae_width_rule_of_the_user_guide_picks_the_rank_of_its_table():
+    # The user guide's rule for choosing a VAE's n_components, run on the
+    # numbers of its own table (rank-10 data): it must pick 10, as PCA does.
+    text = (ROOT / "docs" / "user_guide.rst").read_text(encoding="utf-8")
+    start = text.index("    def smallest_within_one_se")
+    code = textwrap.dedent(text[start : text.index("\n\n", start)])
+    namespace = {"np": np}
+    exec(code, namespace)
+    cv_results = {
+        "mean_test_score": np.array([-75.44, -75.23, -75.22, -75.08, -75.08, -75.01]),
+        "std_test_score": np.array([0.52, 0.54, 0.59, 0.53, 0.57, 0.56]),
+        "param_n_components": np.array([5, 10, 15, 20, 30, 45], dtype=object),
+    }
+    best = namespace["smallest_within_one_se"](cv_results)
+    assert cv_results["param_n_components"][best] == 10
