@@ -121,6 +121,20 @@ def _variance_ratio(X, weights, errors, n_workers):
     return 1.0 - error / variance
 
 
+def _unit_shares(total, increases):
+    """``total`` split over the code units in proportion to ``increases``.
+
+    A unit whose loss does not increase the error (a negative increase,
+    rounding) gets 0; equal shares ``total / k`` when no unit's does.
+    Returns a float64 array that sums to ``total`` up to rounding.
+    """
+    increases = np.maximum(np.asarray(increases, dtype=np.float64), 0.0)
+    norm = increases.sum()
+    if not 0 < norm < math.inf:
+        return np.full(increases.shape, total / increases.size)
+    return total * (increases / norm)
+
+
 def _stop_warning(reason, n_iter, max_iter, incremental):
     """``(message, category)`` of the warning for how training stopped, or None."""
     if reason is StopReason.DIVERGED_AT_START:
@@ -288,8 +302,10 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         sample_weight = training_weights(sample_weight, X, min_rows=1)
         labels = self._training_labels(y, X)
         self._fit(X, incremental=True, sample_weight=sample_weight, labels=labels)
-        # It described the data of a fit, which this call moved away from.
-        self.__dict__.pop("explained_variance_ratio_", None)
+        # Measured on this chunk, under the network it just trained.
+        self.explained_variance_ratio_ = self._explained_variance_ratio(
+            X, sample_weight
+        )
         return self
 
     def _training_labels(self, y, X):
@@ -309,19 +325,82 @@ class _BaseAutoencoder(_InferenceMixin, BaseEstimator):
         return None
 
     def _explained_variance_ratio(self, X, sample_weight, errors=None):
-        """``1 - SSE / SST`` of the reconstruction of ``X`` (see
-        :func:`_variance_ratio`); without the rows' ``errors``, on at most
-        ``_EXPLAINED_MAX_ROWS`` rows drawn at random."""
-        if errors is None:
-            if X.shape[0] > _EXPLAINED_MAX_ROWS:
-                seed = derived_seed(self._seed, Stream.EXPLAINED_ROWS)
-                rng = np.random.default_rng(seed)
-                rows = np.sort(rng.choice(X.shape[0], _EXPLAINED_MAX_ROWS, False))
-                X = X[rows]
-                sample_weight = None if sample_weight is None else sample_weight[rows]
-            errors = self._squared_errors(X, per_feature=False)
+        """``explained_variance_ratio_``: the ``1 - SSE / SST`` of the
+        reconstruction of ``X`` split over the code units (:func:`_unit_shares`
+        of :meth:`_unit_errors`).
+
+        The total is that of the rows' ``errors`` when given (every row, as
+        the detector scores them anyway), else of at most
+        ``_EXPLAINED_MAX_ROWS`` rows drawn at random; the split is measured
+        on those drawn rows.
+        """
+        rows = self._explained_rows(X.shape[0], sample_weight)
+        X_rows, weights = X, sample_weight
+        if rows is not None:
+            X_rows = X[rows]
+            weights = None if sample_weight is None else sample_weight[rows]
         n_workers = numpy_workers(self.n_threads)
-        return _variance_ratio(X, sample_weight, errors, n_workers)
+        if self.n_components_ == 1:
+            # One unit: its share is the total, with no decoding to split it.
+            if errors is None:
+                errors = self._squared_errors(X_rows, per_feature=False)
+                X, sample_weight = X_rows, weights
+            return np.array([_variance_ratio(X, sample_weight, errors, n_workers)])
+        unit_errors = self._unit_errors(X_rows, weights)
+        if errors is None:
+            errors = np.ascontiguousarray(unit_errors[:, 0])
+            X, sample_weight = X_rows, weights
+        total = _variance_ratio(X, sample_weight, errors, n_workers)
+        mean_errors = np.average(unit_errors, axis=0, weights=weights)
+        return _unit_shares(total, mean_errors[1:] - mean_errors[0])
+
+    def _explained_rows(self, n_rows, sample_weight):
+        """The sorted rows ``explained_variance_ratio_`` reads when there are
+        more than ``_EXPLAINED_MAX_ROWS`` (of positive weight), else None."""
+        if n_rows <= _EXPLAINED_MAX_ROWS:
+            return None
+        candidates = n_rows
+        if sample_weight is not None and not sample_weight.all():
+            # Rows of weight 0 are absent.
+            candidates = np.flatnonzero(sample_weight)
+            if candidates.size <= _EXPLAINED_MAX_ROWS:
+                return candidates
+        seed = derived_seed(self._seed, Stream.EXPLAINED_ROWS)
+        rng = np.random.default_rng(seed)
+        return np.sort(rng.choice(candidates, _EXPLAINED_MAX_ROWS, replace=False))
+
+    def _unit_errors(self, X, weights):
+        """The rows' mean squared errors (float64, shape (n_rows, 1 + k)): of
+        the reconstruction (column 0, as ``_squared_errors``) and, in column
+        ``1 + j``, of the codes decoded with unit ``j`` replaced by its
+        (weighted) mean over the rows of ``X``.
+
+        One pass encodes ``X`` for the means; a second encodes it again and
+        decodes ``1 + k`` codes per batch.
+        """
+        codes = self._apply(
+            lambda batch: self.encoder_(self._filled_in(batch)),
+            X,
+            out_dtype=np.float64,
+        )
+        param = next(self._network.module.parameters())
+        means = np.average(codes, axis=0, weights=weights)
+        means = torch.as_tensor(means, dtype=param.dtype, device=param.device)
+
+        def row_errors(batch, code):
+            error = self.decoder_(code).double().sub_(batch).square_()
+            return error.nanmean(dim=1) if error.isnan().any() else error.mean(dim=1)
+
+        def each_unit(batch):
+            code = self.encoder_(self._filled_in(batch))
+            errors = [row_errors(batch, code)]
+            for j in range(code.shape[1]):
+                unit_lost = code.clone()
+                unit_lost[:, j] = means[j]
+                errors.append(row_errors(batch, unit_lost))
+            return torch.stack(errors, dim=1)
+
+        return self._apply(each_unit, X, out_dtype=np.float64)
 
     def _fit(self, X, incremental=False, sample_weight=None, labels=None):
         """Train on validated ``X``: afresh, warm, or one epoch (``incremental``).
