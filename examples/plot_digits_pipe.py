@@ -9,12 +9,14 @@ best, and plots how much of the variance each number of components keeps
 (``explained_variance_ratio_``). This is the same study with an autoencoder
 in place of PCA.
 
-An autoencoder's codes are not ordered components, so there is no
-per-component spectrum to plot: each fitted autoencoder has one
-``explained_variance_ratio_``, the fraction of the training variance its
-reconstruction explains (PCA's ``explained_variance_ratio_.sum()`` for the
-same number of components). We plot it for each code width, beside PCA's
-cumulative ratio, above the classifier's cross-validated accuracy.
+An autoencoder's ``explained_variance_ratio_`` has one share per code unit,
+as PCA's has one per component, but its codes are not ordered components:
+the shares are in the units' order and change with the code width. Their
+sum is the fraction of the training variance the reconstruction explains
+(PCA's ``explained_variance_ratio_.sum()`` for the same number of
+components). We plot that sum for each code width, beside PCA's cumulative
+ratio, above the classifier's cross-validated accuracy, and print the
+sorted shares of the widest code beside PCA's ratios.
 """
 
 # Authors: The skae developers
@@ -65,15 +67,16 @@ print(f"Cross-validated accuracy: {search.best_score_:.3f}")
 # %%
 # How much each code keeps
 # ------------------------
-# ``explained_variance_ratio_`` of an autoencoder fitted on all the
+# The sum of ``explained_variance_ratio_`` of an autoencoder fitted on all the
 # standardised images, for each width, and PCA's cumulative ratio.
 X_scaled = StandardScaler().fit_transform(X)
-kept = [
+shares = [
     AutoencoderTransformer(k, hidden_layer_sizes=(64,), max_iter=30, random_state=0)
     .fit(X_scaled)
     .explained_variance_ratio_
     for k in widths
 ]
+kept = [ratio.sum() for ratio in shares]
 pca = PCA().fit(X_scaled)
 
 fig, (ax0, ax1) = plt.subplots(nrows=2, sharex=True, figsize=(6, 6))
@@ -117,3 +120,12 @@ plt.show()
 for k, ratio in zip(widths, kept, strict=True):
     pca_ratio = pca.explained_variance_ratio_[:k].sum()
     print(f"{k:>2} codes: autoencoder {ratio:.3f}, PCA {pca_ratio:.3f}")
+
+# %%
+# Each code unit's share of the widest code, sorted as PCA's ratios are: a
+# unit's share is what the reconstruction loses when that unit is replaced by
+# its mean. The units share the variance more evenly than PCA's components,
+# which are ranked by construction.
+np.set_printoptions(precision=3, suppress=True)
+print("autoencoder:", np.sort(shares[-1])[::-1])
+print("PCA:        ", pca.explained_variance_ratio_[: widths[-1]])

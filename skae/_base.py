@@ -36,6 +36,7 @@ from ._data import (
     split_rows,
     training_data,
 )
+from ._explained import explained_variance_ratio
 from ._inference import _ACCEPT_SPARSE, FLOAT_DTYPES, _InferenceMixin
 from ._memory import memory_guard
 from ._params import (
@@ -55,13 +56,6 @@ from ._training import NETWORK, LoopSettings, Run, StopReason, Validation, fit_l
 
 # MLPRegressor's batch_size='auto' rule: min(200, n_samples).
 _AUTO_BATCH_SIZE = 200
-# explained_variance_ratio_ reads at most this many training rows, drawn at
-# random: a pass over all of them would cost a third of an epoch per fit.
-# On MNIST (60,000 rows) 2,000 rows give the ratio to about +-0.003 (10,000:
-# +-0.001) for a sixth of the cost, a fifth of the fixed cost of a fit.
-_EXPLAINED_MAX_ROWS = 2_000
-
-
 # A partial_fit chunk whose column means lie more than this many units of the
 # input scaling from the first chunk's (or whose spread is this many times
 # larger) is warned about: the first chunk fixed the standardisation. Only
@@ -171,20 +165,6 @@ def _network_advice(recipe):
         f"n_components={recipe.n_components}) does not fit in memory: use "
         "smaller layers."
     )
-
-
-def _variance_ratio(X, weights, errors, n_workers):
-    """``1 - SSE / SST`` of rows whose mean squared errors are ``errors``.
-
-    Both are (weighted) means over the rows, summed over features; constant
-    data give 1.0 when reconstructed exactly and 0.0 otherwise, as
-    ``r2_score`` does.
-    """
-    error = float(np.average(errors, weights=weights))
-    variance = ColumnSummary(X, weights=weights, n_workers=n_workers).mean_variance
-    if not 0 < variance < math.inf:
-        return 1.0 if error == 0 else 0.0
-    return 1.0 - error / variance
 
 
 def _stop_warning(reason, n_iter, max_iter, incremental):
@@ -360,8 +340,10 @@ class _BaseAutoencoder(CallbackSupportMixin, _InferenceMixin, BaseEstimator):
         sample_weight = training_weights(sample_weight, X, min_rows=1)
         labels = self._training_labels(y, X)
         self._fit(X, incremental=True, sample_weight=sample_weight, labels=labels)
-        # It described the data of a fit, which this call moved away from.
-        self.__dict__.pop("explained_variance_ratio_", None)
+        # Measured on this chunk, under the network it just trained.
+        self.explained_variance_ratio_ = self._explained_variance_ratio(
+            X, sample_weight
+        )
         return self
 
     def _training_labels(self, y, X):
@@ -380,20 +362,7 @@ class _BaseAutoencoder(CallbackSupportMixin, _InferenceMixin, BaseEstimator):
         self._fit(X, sample_weight=sample_weight, labels=labels)
         return None
 
-    def _explained_variance_ratio(self, X, sample_weight, errors=None):
-        """``1 - SSE / SST`` of the reconstruction of ``X`` (see
-        :func:`_variance_ratio`); without the rows' ``errors``, on at most
-        ``_EXPLAINED_MAX_ROWS`` rows drawn at random."""
-        if errors is None:
-            if X.shape[0] > _EXPLAINED_MAX_ROWS:
-                seed = derived_seed(self._seed, Stream.EXPLAINED_ROWS)
-                rng = np.random.default_rng(seed)
-                rows = np.sort(rng.choice(X.shape[0], _EXPLAINED_MAX_ROWS, False))
-                X = X[rows]
-                sample_weight = None if sample_weight is None else sample_weight[rows]
-            errors = self._squared_errors(X, per_feature=False)
-        n_workers = numpy_workers(self.n_threads)
-        return _variance_ratio(X, sample_weight, errors, n_workers)
+    _explained_variance_ratio = explained_variance_ratio
 
     def _fit(self, X, incremental=False, sample_weight=None, labels=None):
         """Train on validated ``X``: afresh, warm, or one epoch (``incremental``).

@@ -402,22 +402,41 @@ early stopping (the weights of that epoch are restored), else
 )
 
 ATTRIBUTES["explained_variance_ratio_"] = (
-    "float",
+    "ndarray of shape (`n_components_`,)",
     """\
 Fraction of the training data's variance that the reconstruction
-explains: ``1 - SSE / SST``, the squared reconstruction errors and the
-squared deviations from the column means, each summed over rows and
-features (weighted by ``sample_weight``); without constant features
-it is ``r2_score(X, reconstruct(X), multioutput="variance_weighted")``,
-which leaves the errors on constant features out. The counterpart of
-``PCA.explained_variance_ratio_.sum()``: a single float, since an
-autoencoder's codes are not ordered components. Set by ``fit``
-on every row it was given (the rows ``early_stopping`` holds out
-included), or on 2,000 of them drawn at random (with the fit's seed)
-when there are more, which bounds its cost to that of scoring 2,000
-rows (on MNIST the estimate is within about 0.003 of the ratio on
-every row); the outlier detector always reads every row, as it scores
-them anyway. ``partial_fit`` removes it.""",
+explains, split over the code units: entry ``j`` is the share of code
+unit ``j`` (column ``j`` of the codes, as ``transform`` or
+``deep_features(X, 'code')`` returns them), in the units' order, not
+sorted: ``np.sort(explained_variance_ratio_)[::-1]`` orders the shares
+as PCA orders its components. Their sum, ``explained_variance_ratio_.sum()``,
+is the total, ``1 - SSE / SST``: the squared reconstruction errors and
+the squared deviations from the column means, each summed over rows and
+features (weighted by ``sample_weight``); without constant features it
+is ``r2_score(X, reconstruct(X), multioutput="variance_weighted")``,
+which leaves the errors on constant features out. The total is the
+counterpart of ``PCA.explained_variance_ratio_.sum()``. Unit ``j``'s
+share is ``total * d_j / sum(d)``, where ``d_j`` is how much the
+(weighted) mean squared reconstruction error of the rows grows when the
+codes are decoded with unit ``j`` alone replaced by its (weighted) mean
+over those rows: what the reconstruction loses without that unit, the
+others kept. A unit whose replacement does not raise the error gets 0;
+the shares are equal (``total / n_components_``) when no unit's does.
+Unlike principal components, an autoencoder's units are neither ordered
+nor orthogonal: a linear autoencoder's units span PCA's subspace in a
+basis of their own, and their shares are mixtures of PCA's ratios (PCA's
+ratios when the units lie along the principal axes), with PCA's sum.
+Set by ``fit`` on every row it was given (the rows ``early_stopping``
+holds out included), or on 2,000 of them drawn at random (among the
+rows of positive weight, with the fit's seed) when there are more,
+which bounds its cost to that of encoding 2,000 rows twice and
+decoding them ``n_components_ + 1`` times (on MNIST the total is
+within about 0.003 of the ratio on every row). The outlier detector
+measures the total on every row, as it scores them anyway, and the
+split on at most 2,000 of them, for its
+own network (the first of an ensemble, as ``reconstruct``; each of
+``members_`` has its own). After ``partial_fit``, measured on the last
+chunk (at most 2,000 of its rows).""",
 )
 
 ATTRIBUTES["batch_size_"] = (

@@ -93,9 +93,14 @@ Validation negative ELBO of each epoch when
 ``early_stopping=True``, else None.""",
     explained_variance_ratio_="""\
 Fraction of the training data's variance that the reconstruction
-(the decoder's means at the posterior means) explains, ``1 - SSE /
-SST`` as for :class:`AutoencoderTransformer`; on at most 2,000
-training rows. Set by ``fit``; ``partial_fit`` removes it.""",
+(the decoder's means at the posterior means) explains, split over the
+code units as for :class:`AutoencoderTransformer`: entry ``j`` is unit
+``j``'s share (column ``j`` of :meth:`transform`, the posterior means;
+unsorted), measured by decoding the posterior means with unit ``j``
+replaced by its mean, and ``explained_variance_ratio_.sum()`` is the
+total ``1 - SSE / SST``. Inactive units (``active_components_``) get
+(almost) nothing. On at most 2,000 training rows; after ``partial_fit``,
+measured on the last chunk.""",
     encoder_="""\
 The trained encoder, in eval mode: maps raw ``X`` (as a tensor) to
 posterior means.""",

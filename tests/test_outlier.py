@@ -253,7 +253,24 @@ def test_explained_variance_ratio_covers_every_training_row():
     X, _ = planted(n_inliers=150, n_outliers=10)
     detector = AutoencoderOutlierDetector(**SMALL).fit(X)
     expected = r2_score(X, detector.reconstruct(X), multioutput="variance_weighted")
-    assert detector.explained_variance_ratio_ == pytest.approx(expected, rel=1e-10)
+    ratio = detector.explained_variance_ratio_
+    assert ratio.shape == (detector.n_components_,)
+    assert ratio.sum() == pytest.approx(expected, rel=1e-10)
+
+
+def test_explained_variance_ratio_of_an_ensemble_is_its_own_networks():
+    # The detector's own network, the first of the ensemble: the shares of
+    # a detector alone; each member has its own.
+    X, _ = planted(n_inliers=150, n_outliers=10)
+    alone = AutoencoderOutlierDetector(**SMALL, max_iter=5).fit(X)
+    ensemble = AutoencoderOutlierDetector(**SMALL, max_iter=5, n_estimators=2).fit(X)
+    assert alone.n_components == "auto"
+    assert ensemble.explained_variance_ratio_.shape == (ensemble.n_components_,)
+    np.testing.assert_array_equal(
+        ensemble.explained_variance_ratio_, alone.explained_variance_ratio_
+    )
+    (member,) = ensemble.members_
+    assert member.explained_variance_ratio_.shape == (member.n_components_,)
 
 
 # ----------------------------------------------------------------------
