@@ -167,7 +167,20 @@ def _network_advice(recipe):
     )
 
 
-def _stop_warning(reason, n_iter, max_iter, incremental):
+def _few_steps_advice(n_rows, batch_size):
+    """Advice for a fit whose epochs were a step or two: small data."""
+    steps = math.ceil(n_rows / batch_size)
+    if steps > 2:
+        return ""
+    return (
+        f" Each epoch was {steps} optimizer step{'s' if steps > 1 else ''} "
+        f"({n_rows} rows in batches of {batch_size}), so {{max_iter}} epochs "
+        "are few steps: on small data set a smaller batch_size (e.g. 16), a "
+        "larger max_iter or a larger tol (see the User Guide)."
+    )
+
+
+def _stop_warning(reason, n_iter, max_iter, incremental, advice=""):
     """``(message, category)`` of the warning for how training stopped, or None."""
     if reason is StopReason.DIVERGED_AT_START:
         return (
@@ -191,7 +204,7 @@ def _stop_warning(reason, n_iter, max_iter, incremental):
     if reason is StopReason.MAX_ITER and not incremental:
         return (
             f"Maximum iterations ({max_iter}) reached and the optimization "
-            "hasn't converged yet.",
+            "hasn't converged yet." + advice.format(max_iter=max_iter),
             ConvergenceWarning,
         )
     return None
@@ -227,7 +240,7 @@ class _BaseAutoencoder(CallbackSupportMixin, _InferenceMixin, BaseEstimator):
     - ``_fit_full(X, sample_weight)``: the work of ``fit`` after
       validation; one training run by default (the outlier detector trains
       several rounds).
-    - ``_warn_on_stop(reason, incremental)``: the warnings for how training
+    - ``_warn_on_stop(reason, incremental, n_rows)``: the warnings for how training
       stopped; a family whose ``max_iter`` is a deliberate budget rather than
       a limit on a search for convergence sets ``_max_iter_is_a_budget``,
       and reaching it is no ``ConvergenceWarning``.
@@ -417,7 +430,7 @@ class _BaseAutoencoder(CallbackSupportMixin, _InferenceMixin, BaseEstimator):
                 f"learning_rate_init (now {self._learning_rate():g}), or scale "
                 "the data."
             )
-        self._warn_on_stop(reason, incremental)
+        self._warn_on_stop(reason, incremental, X.shape[0])
         return reason
 
     def _train(self, X, incremental, sample_weight, labels, masked):
@@ -639,10 +652,13 @@ class _BaseAutoencoder(CallbackSupportMixin, _InferenceMixin, BaseEstimator):
         for name in ("encoder_", "decoder_"):
             self.__dict__.pop(name, None)
 
-    def _warn_on_stop(self, reason, incremental):
+    def _warn_on_stop(self, reason, incremental, n_rows):
         if reason is StopReason.MAX_ITER and self._max_iter_is_a_budget:
             return
-        warning = _stop_warning(reason, self.n_iter_, self.max_iter, incremental)
+        advice = _few_steps_advice(n_rows, self.batch_size_)
+        warning = _stop_warning(
+            reason, self.n_iter_, self.max_iter, incremental, advice
+        )
         if warning is not None:
             warnings.warn(*warning, stacklevel=2)
 

@@ -776,3 +776,19 @@ def test_a_shuffled_stream_is_not_warned_about():
         warnings.simplefilter("error", UserWarning)
         for chunk in np.array_split(X[rows], 15):
             stream.partial_fit(chunk)
+
+
+def test_max_iter_on_small_data_says_why_and_what_to_do():
+    # iris is one batch an epoch: 200 epochs are 200 optimizer steps.
+    X = StandardScaler().fit_transform(load_iris().data)
+    with pytest.warns(ConvergenceWarning, match="Each epoch was 1 optimizer step"):
+        AutoencoderTransformer(random_state=0).fit(X)
+    # The advice works: smaller batches converge, with no warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        ae = AutoencoderTransformer(batch_size=16, random_state=0).fit(X)
+    assert ae.n_iter_ < ae.max_iter
+    # Larger data get no such advice.
+    with pytest.warns(ConvergenceWarning) as record:
+        AutoencoderTransformer(max_iter=2, random_state=0).fit(load_digits().data)
+    assert "optimizer step" not in str(record[0].message)
