@@ -7,7 +7,7 @@ from numbers import Real
 
 import numpy as np
 
-from ._docstrings import fill_doc
+from ._docstrings import AUTO_LEARNING_RATE_DOC, AUTO_TOL_DOC, fill_doc
 from ._noise import NOISES, Corruption
 from ._sklearn_compat import Interval, StrOptions
 from ._transformer import AutoencoderTransformer
@@ -17,7 +17,10 @@ from ._transformer import AutoencoderTransformer
 _HIDDEN_WEIGHT = 4.0
 
 
-@fill_doc
+@fill_doc(
+    learning_rate_init=("float or 'auto'", AUTO_LEARNING_RATE_DOC),
+    tol=("float or 'auto'", AUTO_TOL_DOC),
+)
 class DenoisingAutoencoder(AutoencoderTransformer):
     """Denoising autoencoder: learns to reconstruct clean data from corrupted data.
 
@@ -149,10 +152,10 @@ default='gaussian'
         output_activation="identity",
         loss="mse",
         solver="adam",
-        learning_rate_init=1e-3,
+        learning_rate_init="auto",
         batch_size="auto",
         max_iter=200,
-        tol=1e-4,
+        tol="auto",
         n_iter_no_change=10,
         early_stopping=False,
         validation_fraction=0.1,

@@ -76,6 +76,22 @@ PARAMETERS["learning_rate_init"] = (
 Step size of the optimizer.""",
 )
 
+# learning_rate_init and tol of the transformer and the denoiser.
+AUTO_LEARNING_RATE_DOC = """\
+Step size of the optimizer. ``'auto'`` is 1e-2 for a ``fit`` on at most
+2,000 rows (small data: ten batches an epoch or fewer) and 1e-3, as
+:class:`~sklearn.neural_network.MLPRegressor`'s, otherwise and for
+``partial_fit`` (a stream's size is unknown). At 1e-3 a default fit on
+iris, wine, breast_cancer or digits had not converged after ``max_iter``
+epochs; see the User Guide."""
+
+AUTO_TOL_DOC = """\
+Minimum improvement of the monitored loss that counts as progress.
+``'auto'`` is 1e-3 for a ``fit`` on small data (as for
+``learning_rate_init``) and 1e-4, as :class:`~sklearn.neural_network.MLPRegressor`'s,
+otherwise. The loss is a fraction of the data's variance, so 1e-3 asks
+for a gain of 0.1 % of it."""
+
 PARAMETERS["batch_size"] = (
     "int or 'auto'",
     """\

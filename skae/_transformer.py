@@ -5,12 +5,17 @@
 
 from sklearn.base import ClassNamePrefixFeaturesOutMixin
 
-from ._docstrings import fill_doc
+from ._docstrings import AUTO_LEARNING_RATE_DOC, AUTO_TOL_DOC, fill_doc
 from ._inference import _TransformerSideMixin
+from ._params import PARAMETER_CONSTRAINTS
 from ._reconstruction import _ReconstructionAutoencoder
+from ._sklearn_compat import StrOptions
 
 
-@fill_doc
+@fill_doc(
+    learning_rate_init=("float or 'auto'", AUTO_LEARNING_RATE_DOC),
+    tol=("float or 'auto'", AUTO_TOL_DOC),
+)
 class AutoencoderTransformer(
     ClassNamePrefixFeaturesOutMixin,
     _TransformerSideMixin,
@@ -79,6 +84,15 @@ class AutoencoderTransformer(
     array(['autoencodertransformer0', 'autoencodertransformer1'], dtype=object)
     """
 
+    _parameter_constraints: dict = {
+        **_ReconstructionAutoencoder._parameter_constraints,
+        "learning_rate_init": [
+            StrOptions({"auto"}),
+            *PARAMETER_CONSTRAINTS["learning_rate_init"],
+        ],
+        "tol": [StrOptions({"auto"}), *PARAMETER_CONSTRAINTS["tol"]],
+    }
+
     def __init__(
         self,
         n_components=2,
@@ -88,10 +102,10 @@ class AutoencoderTransformer(
         output_activation="identity",
         loss="mse",
         solver="adam",
-        learning_rate_init=1e-3,
+        learning_rate_init="auto",
         batch_size="auto",
         max_iter=200,
-        tol=1e-4,
+        tol="auto",
         n_iter_no_change=10,
         early_stopping=False,
         validation_fraction=0.1,

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
-from sklearn.datasets import load_digits, load_iris
+from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
@@ -779,16 +779,55 @@ def test_a_shuffled_stream_is_not_warned_about():
 
 
 def test_max_iter_on_small_data_says_why_and_what_to_do():
-    # iris is one batch an epoch: 200 epochs are 200 optimizer steps.
+    # iris is one batch an epoch: 200 epochs are 200 optimizer steps, too
+    # few at MLPRegressor's step size and tolerance.
     X = StandardScaler().fit_transform(load_iris().data)
+    slow = dict(learning_rate_init=1e-3, tol=1e-4, random_state=0)
     with pytest.warns(ConvergenceWarning, match="Each epoch was 1 optimizer step"):
-        AutoencoderTransformer(random_state=0).fit(X)
+        AutoencoderTransformer(**slow).fit(X)
     # The advice works: smaller batches converge, with no warning.
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
-        ae = AutoencoderTransformer(batch_size=16, random_state=0).fit(X)
+        ae = AutoencoderTransformer(batch_size=16, **slow).fit(X)
     assert ae.n_iter_ < ae.max_iter
     # Larger data get no such advice.
     with pytest.warns(ConvergenceWarning) as record:
         AutoencoderTransformer(max_iter=2, random_state=0).fit(load_digits().data)
     assert "optimizer step" not in str(record[0].message)
+
+
+@pytest.mark.parametrize(
+    "loader", [load_iris, load_wine, load_breast_cancer, load_digits]
+)
+def test_a_default_fit_on_small_data_converges(loader):
+    # At MLPRegressor's defaults (step 1e-3, tol 1e-4) none of these did in
+    # 200 epochs: a ConvergenceWarning and an undertrained model.
+    X_train, X_test = train_test_split(loader().data, random_state=0)
+    scaler = StandardScaler().fit(X_train)
+    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        ae = AutoencoderTransformer(random_state=0).fit(X_train)
+    assert ae.n_iter_ < ae.max_iter
+    assert ae._network.optimizers["network"].param_groups[0]["lr"] == 1e-2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        before = AutoencoderTransformer(learning_rate_init=1e-3, tol=1e-4)
+        before.set_params(random_state=0).fit(X_train)
+    # As good on held-out rows (within 2 %), in far fewer epochs.
+    assert ae.score(X_test) > before.score(X_test) * 1.02
+
+
+def test_the_auto_step_size_follows_the_fits_rows():
+    X = StandardScaler().fit_transform(load_digits().data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        large = AutoencoderTransformer(max_iter=1, random_state=0).fit(
+            np.tile(X, (2, 1))
+        )
+        stream = AutoencoderTransformer(random_state=0).partial_fit(X[:100])
+    assert large._network.optimizers["network"].param_groups[0]["lr"] == 1e-3
+    # A stream's size is unknown: the step for large data.
+    assert stream._network.optimizers["network"].param_groups[0]["lr"] == 1e-3
+    with pytest.raises(ValueError, match="learning_rate_init"):
+        AutoencoderTransformer(learning_rate_init="fast").fit(X)
