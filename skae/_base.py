@@ -181,6 +181,13 @@ def _is_small(n_rows):
     return n_rows is not None and n_rows <= _SMALL_DATA_ROWS
 
 
+def _tolerance(tol, n_rows):
+    """``tol`` resolved for a fit on ``n_rows`` rows (None: a stream)."""
+    if tol != "auto":
+        return tol
+    return _SMALL_DATA_TOL if _is_small(n_rows) else _TOL
+
+
 def _few_steps_advice(n_rows, batch_size):
     """Advice for a fit whose epochs were a step or two: small data."""
     steps = math.ceil(n_rows / batch_size)
@@ -527,7 +534,7 @@ class _BaseAutoencoder(CallbackSupportMixin, _InferenceMixin, BaseEstimator):
             max_iter=self.max_iter,
             batch_size=self._batch_size(n_train),
             shuffle=self.shuffle,
-            tol=self._tolerance(None if incremental else n_train),
+            tol=_tolerance(self.tol, None if incremental else n_train),
             n_iter_no_change=self.n_iter_no_change,
             early_stopping=early_stopping,
             verbose=int(self.verbose),
@@ -611,12 +618,6 @@ class _BaseAutoencoder(CallbackSupportMixin, _InferenceMixin, BaseEstimator):
             return self.learning_rate_init
         small = _is_small(getattr(self, "_optimizer_rows", None))
         return _SMALL_DATA_LEARNING_RATE if small else _LEARNING_RATE
-
-    def _tolerance(self, n_rows):
-        """``tol`` resolved for a fit on ``n_rows`` rows (None: a stream)."""
-        if self.tol != "auto":
-            return self.tol
-        return _SMALL_DATA_TOL if _is_small(n_rows) else _TOL
 
     def _training_step(self):
         """How one batch is trained: a ``step(run, batch)`` callable, or None

@@ -168,7 +168,7 @@ class TwoStepTransformer(AutoencoderTransformer):
     """A public estimator with its own step and two named optimizers."""
 
     def _build_optimizers(self, module):
-        lr = self.learning_rate_init
+        lr = self._learning_rate()
         return {
             "decoder": build_optimizer("adam", module, lr, part="decoder"),
             "encoder": build_optimizer("sgd", module, lr, part="encoder"),
