@@ -7,7 +7,7 @@ from numbers import Real
 
 import numpy as np
 
-from ._docstrings import AUTO_LEARNING_RATE_DOC, AUTO_TOL_DOC, fill_doc
+from ._docstrings import DENOISER_LEARNING_RATE_DOC, DENOISER_TOL_DOC, fill_doc
 from ._noise import NOISES, Corruption
 from ._sklearn_compat import Interval, StrOptions
 from ._transformer import AutoencoderTransformer
@@ -18,8 +18,8 @@ _HIDDEN_WEIGHT = 4.0
 
 
 @fill_doc(
-    learning_rate_init=("float or 'auto'", AUTO_LEARNING_RATE_DOC),
-    tol=("float or 'auto'", AUTO_TOL_DOC),
+    learning_rate_init=("float or 'auto'", DENOISER_LEARNING_RATE_DOC),
+    tol=("float or 'auto'", DENOISER_TOL_DOC),
 )
 class DenoisingAutoencoder(AutoencoderTransformer):
     """Denoising autoencoder: learns to reconstruct clean data from corrupted data.
@@ -152,10 +152,10 @@ default='gaussian'
         output_activation="identity",
         loss="mse",
         solver="adam",
-        learning_rate_init="auto",
+        learning_rate_init=1e-3,
         batch_size="auto",
         max_iter=200,
-        tol="auto",
+        tol=1e-4,
         n_iter_no_change=10,
         early_stopping=False,
         validation_fraction=0.1,
