@@ -534,7 +534,7 @@ class _BaseAutoencoder(CallbackSupportMixin, _InferenceMixin, BaseEstimator):
             max_iter=self.max_iter,
             batch_size=self._batch_size(n_train),
             shuffle=self.shuffle,
-            tol=_tolerance(self.tol, None if incremental else n_train),
+            tol=_tolerance(self.tol, None if incremental else self._optimizer_rows),
             n_iter_no_change=self.n_iter_no_change,
             early_stopping=early_stopping,
             verbose=int(self.verbose),

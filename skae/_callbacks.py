@@ -25,7 +25,17 @@ except ImportError:  # scikit-learn < 1.9: no callbacks, and no set_callbacks.
         """Stands in for scikit-learn's mixin before scikit-learn 1.9."""
 
 
-__all__ = ["CallbackSupportMixin", "NO_TASK", "Task", "fit_task", "subtask"]
+__all__ = [
+    "CallbackSupportMixin",
+    "NO_TASK",
+    "Task",
+    "current_task",
+    "epoch_observer",
+    "epoch_subtasks",
+    "fit_task",
+    "report_under",
+    "subtask",
+]
 
 
 class Task:
@@ -76,8 +86,24 @@ NO_TASK = _NoTask()
 
 
 def current_task(estimator):
-    """The task the estimator's training runs now report under."""
-    return getattr(estimator, "_skae_task", NO_TASK)
+    """The task the estimator's training runs now report under (NO_TASK
+    outside a tree)."""
+    return _given_task(estimator) or NO_TASK
+
+
+def _given_task(estimator):
+    """The task ``estimator`` was given, or None.
+
+    Kept with the estimator it was given to: a copy made during a fit (a
+    callback's ``fitted_estimator``) carries the attribute but is not its
+    owner, so it fits later with a tree of its own.
+    """
+    owner, task = estimator.__dict__.get("_skae_task", (None, None))
+    return task if owner is estimator else None
+
+
+def _give_task(estimator, task):
+    estimator._skae_task = (estimator, task)
 
 
 @contextlib.contextmanager
@@ -93,11 +119,11 @@ def subtask(estimator, name, max_subtasks, *, when=True):
         yield NO_TASK
         return
     task = parent.subtask(name, max_subtasks)
-    estimator._skae_task = task
+    _give_task(estimator, task)
     try:
         yield task
     finally:
-        estimator._skae_task = parent
+        _give_task(estimator, parent)
 
 
 def _root(estimator, name, X, y, sample_weight):
@@ -130,33 +156,29 @@ def fit_task(method):
 
     @functools.wraps(method)
     def wrapper(self, X, y=None, *args, **kwargs):
-        if hasattr(self, "_skae_task"):
+        if _given_task(self) is not None:
             return method(self, X, y, *args, **kwargs)
         sample_weight = kwargs.get("sample_weight", args[0] if args else None)
-        self._skae_task = _root(self, method.__name__, X, y, sample_weight)
+        root = _root(self, method.__name__, X, y, sample_weight)
+        _give_task(self, root)
         try:
             result = method(self, X, y, *args, **kwargs)
-            self._skae_task.end(dict)
-            return result
         finally:
             del self._skae_task
+        root.end(dict)
+        return result
 
     return wrapper
 
 
+@contextlib.contextmanager
 def report_under(estimator, task):
-    """Have ``estimator``'s next fit report under ``task``; returns a context
-    manager that forgets it afterwards."""
-
-    @contextlib.contextmanager
-    def reporting():
-        estimator._skae_task = task
-        try:
-            yield estimator
-        finally:
-            estimator.__dict__.pop("_skae_task", None)
-
-    return reporting()
+    """Have ``estimator``'s fits in the body report under ``task``."""
+    _give_task(estimator, task)
+    try:
+        yield estimator
+    finally:
+        estimator.__dict__.pop("_skae_task", None)
 
 
 class _EpochTasks:

@@ -146,6 +146,16 @@ def test_epoch_ends_give_the_estimator_as_it_stands():
     assert recorder.fitted[-1].explained_variance_ratio_ is not None
 
 
+def test_a_copy_from_an_epoch_fits_later_with_a_tree_of_its_own():
+    recorder = Recorder()
+    estimator = AutoencoderTransformer(2, max_iter=2, random_state=0)
+    _quietly(estimator.set_callbacks(recorder).fit, X_IRIS)
+    copy = recorder.fitted[0]
+    recorder.ends.clear()
+    _quietly(copy.fit, X_IRIS)
+    assert recorder.ends == ["fit/epoch", "fit/epoch", "fit"]
+
+
 def test_callbacks_that_score_do_not_change_the_fit():
     def score_every_epoch(context, fitted):
         if fitted is not None:
