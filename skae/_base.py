@@ -411,9 +411,10 @@ class _BaseAutoencoder(CallbackSupportMixin, _InferenceMixin, BaseEstimator):
         sample_weight = _unless_uniform(sample_weight)
         fresh = not hasattr(self, "_network") or not (incremental or self.warm_start)
         # Read by the hooks in this order (ranges first): one pass over X.
+        # A partial_fit chunk's moments are judged against the scaling.
         summary = ColumnSummary(
             X,
-            moments=fresh,
+            moments=fresh or incremental,
             weights=sample_weight,
             n_workers=numpy_workers(self.n_threads),
         )
@@ -422,9 +423,9 @@ class _BaseAutoencoder(CallbackSupportMixin, _InferenceMixin, BaseEstimator):
         device = resolve_device(self.device)
         if not fresh:
             self._check_same_network(X)
-            if incremental and X.shape[0] >= _DRIFT_MIN_ROWS:
-                _warn_on_drift(summary, self._network.module)
         self._observe_data(summary, fresh)
+        if not fresh and incremental and X.shape[0] >= _DRIFT_MIN_ROWS:
+            _warn_on_drift(summary, self._network.module)
         learnt = not fresh and getattr(self, "_learnt_missing", False)
         self._learnt_missing = learnt or summary.has_missing
         if fresh:

@@ -9,7 +9,9 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
+from ._data import network_dtype
 from ._export import Scores, export_onnx
+from ._inference import FLOAT_DTYPES
 from ._networks import FilledIn
 
 # The methods that export, and the name of each one's output.
@@ -24,10 +26,6 @@ OUTPUT_NAMES = {
 # The methods whose output has the input's dtype (scores are float64 and
 # labels int64 whatever it is), as the estimators return them.
 IN_INPUT_DTYPE = ("transform", "inverse_transform", "reconstruct")
-TORCH_DTYPES = {
-    np.dtype(np.float32): torch.float32,
-    np.dtype(np.float64): torch.float64,
-}
 
 
 def to_onnx(estimator, method="transform", dtype=None):
@@ -166,12 +164,13 @@ def _input_dtype(dtype):
         parsed = np.dtype(dtype)
     except (TypeError, ValueError):
         parsed = None
-    if parsed not in TORCH_DTYPES:
+    if parsed not in FLOAT_DTYPES:
         raise ValueError(
             f"dtype must be None, 'float32' or 'float64' (np.float32 or "
             f"np.float64), got dtype={dtype!r}."
         )
-    return TORCH_DTYPES[parsed]
+    # The torch dtype a CPU network of that precision runs in.
+    return network_dtype(parsed, torch.device("cpu"))
 
 
 def _graph(module, method, offset, passes):

@@ -170,6 +170,20 @@ def test_callbacks_that_score_do_not_change_the_fit():
     np.testing.assert_array_equal(watched.transform(X_IRIS), plain.transform(X_IRIS))
 
 
+def test_fit_transform_gives_the_callbacks_its_y():
+    # Pipeline fits a transformer by fit_transform(X, y): a scorer needs y.
+    seen = []
+
+    class SeesY(Recorder):
+        def on_fit_task_end(self, estimator, context, *, y=None):
+            seen.append(y)
+
+    y = np.arange(len(X_IRIS))
+    estimator = AutoencoderTransformer(2, max_iter=2, random_state=0)
+    _quietly(estimator.set_callbacks(SeesY()).fit_transform, X_IRIS, y)
+    assert len(seen) == 3 and all(s is y for s in seen)
+
+
 def test_partial_fit_is_a_root_of_one_epoch():
     recorder = Recorder()
     estimator = AutoencoderTransformer(2, random_state=0).set_callbacks(recorder)

@@ -61,20 +61,24 @@ def default8(digits_split):
 # Quality floors
 
 
+def linear_autoencoder(n_components, **params):
+    """A linear autoencoder trained to PCA's optimum (no stopping rule)."""
+    return AutoencoderTransformer(
+        n_components,
+        hidden_layer_sizes=(),
+        activation="identity",
+        learning_rate_init=3e-3,
+        tol=0,
+        **params,
+    )
+
+
 @pytest.mark.slow
 def test_linear_autoencoder_matches_pca(digits_split):
     X_train, X_test, _, _ = digits_split
     for k in (4, 8):
         pca = PCA(k).fit(X_train)
-        ae = AutoencoderTransformer(
-            k,
-            hidden_layer_sizes=(),
-            activation="identity",
-            learning_rate_init=3e-3,
-            tol=0,
-            max_iter=400,
-            random_state=0,
-        ).fit(X_train)
+        ae = linear_autoencoder(k, max_iter=400, random_state=0).fit(X_train)
         assert test_mse(ae, X_test) <= 1.02 * test_mse(pca, X_test)
         # It keeps (almost) the share of variance PCA's components keep.
         kept = pca.explained_variance_ratio_.sum()
@@ -423,15 +427,7 @@ def test_trained_linear_autoencoder_shares_mix_pcas_ratios(seed):
     # ratios, between the first and the second.
     X = _pca_like_data()
     ratios = PCA(2).fit(X).explained_variance_ratio_
-    ae = AutoencoderTransformer(
-        2,
-        hidden_layer_sizes=(),
-        activation="identity",
-        learning_rate_init=3e-3,
-        tol=0,
-        max_iter=200,
-        random_state=seed,
-    ).fit(X)
+    ae = linear_autoencoder(2, max_iter=200, random_state=seed).fit(X)
     shares = np.sort(ae.explained_variance_ratio_)[::-1]
     # Twelve seeds measured: the sums within 0.006 of PCA's; the shares
     # anywhere from PCA's ratios (0.90, 0.09) to an even split (0.50, 0.49),
@@ -831,3 +827,15 @@ def test_the_auto_step_size_follows_the_fits_rows():
     assert stream._network.optimizers["network"].param_groups[0]["lr"] == 1e-3
     with pytest.raises(ValueError, match="learning_rate_init"):
         AutoencoderTransformer(learning_rate_init="fast").fit(X)
+    with pytest.raises(ValueError, match="tol"):
+        AutoencoderTransformer(tol="loose").fit(X)
+    # The denoiser takes 'auto' for both, and keeps 1e-3 and 1e-4 by default.
+    small = X[:300]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        auto = DenoisingAutoencoder(learning_rate_init="auto", tol="auto", max_iter=1)
+        default = DenoisingAutoencoder(max_iter=1)
+        auto.fit(small)
+        default.fit(small)
+    assert auto._network.optimizers["network"].param_groups[0]["lr"] == 1e-2
+    assert default._network.optimizers["network"].param_groups[0]["lr"] == 1e-3
