@@ -176,6 +176,8 @@ class AdversarialAutoencoder(
 
     {architecture_parameters}
 
+    {image_parameters}
+
     {training_parameters}
 
     {alpha}
@@ -283,6 +285,9 @@ class AdversarialAutoencoder(
         discriminator_layer_sizes=(64, 64),
         discriminator_learning_rate=None,
         hidden_layer_sizes=(100,),
+        image_shape=None,
+        conv_channels=(32, 64),
+        kernel_size=3,
         activation="elu",
         output_activation="identity",
         loss="mse",
@@ -311,6 +316,9 @@ class AdversarialAutoencoder(
         self.discriminator_layer_sizes = discriminator_layer_sizes
         self.discriminator_learning_rate = discriminator_learning_rate
         self.hidden_layer_sizes = hidden_layer_sizes
+        self.image_shape = image_shape
+        self.conv_channels = conv_channels
+        self.kernel_size = kernel_size
         self.activation = activation
         self.output_activation = output_activation
         self.loss = loss
@@ -459,6 +467,7 @@ class AdversarialAutoencoder(
             n_features=n_features,
             n_components=self.n_components,
             hidden_layer_sizes=self._hidden_sizes(),
+            **self._image_fields(n_features),
             activation=self.activation,
             output_activation=self.output_activation,
             dropout=self.dropout,

@@ -68,6 +68,7 @@ class AdversarialNetwork(Autoencoder):
         dtype=torch.float32,
         discriminator_layer_sizes=(64, 64),
         n_label_slots=0,
+        image=None,
     ):
         super().__init__(
             n_features,
@@ -80,6 +81,7 @@ class AdversarialNetwork(Autoencoder):
             scale=scale,
             dtype=dtype,
             code_activation="identity",
+            image=image,
         )
         self.n_label_slots = n_label_slots
         widths = [n_components + n_label_slots, *discriminator_layer_sizes]
@@ -132,6 +134,7 @@ def build_adversarial(recipe, shift, scale):
         shift=shift,
         scale=scale,
         dtype=recipe.torch_dtype,
+        image=recipe.image(),
         **dict(recipe.options),
     )
 

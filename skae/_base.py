@@ -12,7 +12,6 @@ live in ``_params``, the loop's data in ``_data``, batched inference in
 # SPDX-License-Identifier: BSD-3-Clause
 
 import contextlib
-import inspect
 import math
 import warnings
 
@@ -43,11 +42,12 @@ from ._params import (
     PARAMETER_CONSTRAINTS,
     check_early_stopping,
     check_hidden_sizes,
+    check_image,
     check_observed,
     hidden_sizes,
 )
 from ._penalties import ElasticNet
-from ._persistence import dump_state, load_state
+from ._persistence import PlainStateMixin
 from ._recipe import NetworkState, build_network, build_optimizer
 from ._seeds import Stream, derived_seed
 from ._sklearn_compat import _check_sample_weight, _fit_context
@@ -232,7 +232,9 @@ def _stop_warning(reason, n_iter, max_iter, incremental, advice=""):
     return None
 
 
-class _BaseAutoencoder(CallbackSupportMixin, _InferenceMixin, BaseEstimator):
+class _BaseAutoencoder(
+    PlainStateMixin, CallbackSupportMixin, _InferenceMixin, BaseEstimator
+):
     """Base class of skae's estimators; not for direct use.
 
     A model family subclasses it (``_reconstruction._ReconstructionAutoencoder``,
@@ -595,6 +597,19 @@ class _BaseAutoencoder(CallbackSupportMixin, _InferenceMixin, BaseEstimator):
         """The width of the code layer: ``n_components`` resolved."""
         return self.n_components
 
+    def _image_fields(self, n_features):
+        """The recipe's fields for the network's convolutions (none when
+        ``image_shape`` is None)."""
+        shape = check_image(
+            self.image_shape, self.conv_channels, self.kernel_size, n_features
+        )
+        if shape is None:
+            return {}
+        channels = tuple(int(c) for c in self.conv_channels)
+        return dict(
+            image_shape=shape, conv_channels=channels, kernel_size=self.kernel_size
+        )
+
     def _weight_terms(self):
         """The penalty on the weights (elastic net), if any, as a list."""
         adamw = self.solver == "adamw"
@@ -648,6 +663,7 @@ class _BaseAutoencoder(CallbackSupportMixin, _InferenceMixin, BaseEstimator):
     def _check_settings(self, X, summary):
         check_hidden_sizes(self._hidden_sizes(), self.hidden_layer_sizes)
         check_early_stopping(self.early_stopping, X.shape[0])
+        self._image_fields(X.shape[1])
 
     def _check_same_network(self, X):
         fitted = self._network.recipe
@@ -690,33 +706,6 @@ class _BaseAutoencoder(CallbackSupportMixin, _InferenceMixin, BaseEstimator):
         )
         if warning is not None:
             warnings.warn(*warning, stacklevel=2)
-
-    # ------------------------------------------------------------------
-    # Persistence: a plain state (NumPy arrays and builtins, no torch
-    # objects), so that pickles load anywhere and skops can trust them.
-
-    def __getstate__(self):
-        # A copy: BaseEstimator's state can be the live __dict__ itself.
-        state = dict(super().__getstate__())
-        network = state.pop("_network", None)
-        published = state.pop("encoder_", None) is not None
-        state.pop("decoder_", None)
-        if network is not None:
-            state["_skae_published"] = published
-        return dump_state(state, network)
-
-    def __setstate__(self, state):
-        attributes, network = load_state(state, type(self).__name__)
-        published = attributes.pop("_skae_published", False)
-        # Parameters added since the state was written take their defaults.
-        for name, parameter in inspect.signature(type(self)).parameters.items():
-            attributes.setdefault(name, parameter.default)
-        super().__setstate__(attributes)
-        if network is not None:
-            self._network = network
-            if published:
-                self.encoder_ = network.module.encoder
-                self.decoder_ = network.module.decoder
 
     def _exportable_methods(self):
         """The methods :func:`skae.to_onnx` can export from this estimator."""

@@ -7,7 +7,12 @@ from numbers import Real
 
 import numpy as np
 
-from ._docstrings import DENOISER_LEARNING_RATE_DOC, DENOISER_TOL_DOC, fill_doc
+from ._docstrings import (
+    DENOISER_LEARNING_RATE_DOC,
+    DENOISER_TOL_DOC,
+    MAP_CODE_N_COMPONENTS,
+    fill_doc,
+)
 from ._noise import NOISES, Corruption
 from ._sklearn_compat import Interval, StrOptions
 from ._transformer import AutoencoderTransformer
@@ -18,6 +23,7 @@ _HIDDEN_WEIGHT = 4.0
 
 
 @fill_doc(
+    n_components=MAP_CODE_N_COMPONENTS,
     learning_rate_init=("float or 'auto'", DENOISER_LEARNING_RATE_DOC),
     tol=("float or 'auto'", DENOISER_TOL_DOC),
 )
@@ -68,6 +74,8 @@ default='gaussian'
         :class:`AutoencoderTransformer` does.
 
     {architecture_parameters}
+
+    {image_parameters}
 
     {training_parameters}
 
@@ -148,6 +156,9 @@ default='gaussian'
         noise="gaussian",
         noise_level=0.1,
         hidden_layer_sizes=(100,),
+        image_shape=None,
+        conv_channels=(32, 64),
+        kernel_size=3,
         activation="elu",
         output_activation="identity",
         loss="mse",
@@ -181,6 +192,9 @@ default='gaussian'
         super().__init__(
             n_components,
             hidden_layer_sizes=hidden_layer_sizes,
+            image_shape=image_shape,
+            conv_channels=conv_channels,
+            kernel_size=kernel_size,
             activation=activation,
             output_activation=output_activation,
             loss=loss,

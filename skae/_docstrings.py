@@ -28,6 +28,17 @@ Width of the code (bottleneck) layer: the number of features
 ``transform`` returns.""",
 )
 
+# n_components of the reconstruction autoencoders, which take None.
+MAP_CODE_N_COMPONENTS = (
+    "int or None",
+    """\
+Width of the code (bottleneck) layer: the number of features
+``transform`` returns. None, with ``image_shape`` and
+``hidden_layer_sizes=()``, makes the last convolution's feature map the
+code (no dense layers): what denoising images needs rather than a small
+code. The fitted width is ``n_components_``.""",
+)
+
 PARAMETERS["hidden_layer_sizes"] = (
     "array-like of int",
     """\
@@ -320,6 +331,35 @@ as given.""",
 )
 
 
+PARAMETERS["image_shape"] = (
+    "tuple of int",
+    """\
+``(height, width)`` or ``(channels, height, width)`` of the images the
+rows of ``X`` are, for a convolutional network; None for a dense one.
+``X`` stays 2-d, one image per row flattened channels first
+(``images.reshape(len(images), -1)`` of an ``(n, channels, height,
+width)`` array; move the channels first, e.g. with
+``np.moveaxis(images, -1, 1)``, if they come last). The encoder starts
+with the strided convolutions of ``conv_channels``, then the dense
+``hidden_layer_sizes`` and the code; the decoder mirrors it with
+transposed convolutions back to exactly the input's shape.""",
+)
+
+PARAMETERS["conv_channels"] = (
+    "tuple of int",
+    """\
+Output channels of the encoder's convolutions, one per convolution;
+each convolution halves the height and the width (rounding up). Used
+with ``image_shape`` only.""",
+)
+
+PARAMETERS["kernel_size"] = (
+    "int",
+    """\
+Height and width of the convolutions' kernels; odd. Used with
+``image_shape`` only.""",
+)
+
 # Placeholders that stand for several parameters, in this order.
 SECTIONS = {
     "architecture_parameters": (
@@ -328,6 +368,7 @@ SECTIONS = {
         "output_activation",
         "loss",
     ),
+    "image_parameters": ("image_shape", "conv_channels", "kernel_size"),
     "training_parameters": (
         "solver",
         "learning_rate_init",

@@ -240,6 +240,12 @@ class _InferenceMixin:
         filters = self._network.module.filters(layer)
         return filters.detach().cpu().double().numpy()
 
+    def _filter_shape(self, layer):
+        """The shape one of :meth:`_filters` is drawn in, or None when it is
+        the input's."""
+        check_is_fitted(self)
+        return self._network.module.filter_shape(layer)
+
     def _configured_output(self, data, X, columns):
         """``data`` as ``set_output`` asks, for estimators that have it.
 

@@ -20,6 +20,12 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from ._conv import (
+    ImageConv,
+    ImageConvTranspose,
+    decoder_convolutions,
+    encoder_convolutions,
+)
 from ._networks import NetworkModule
 
 ACTIVATIONS = {
@@ -130,13 +136,22 @@ class HiddenLayer(nn.Sequential):
     """``Linear`` followed by an activation: one hidden layer of the network.
 
     ``tied_to``, a ``Linear`` layer, makes the linear part its transpose
-    (see :class:`TiedLinear`).
+    (see :class:`TiedLinear`); ``layer`` replaces the linear part (a
+    convolution over flattened image rows, say).
     """
 
-    def __init__(self, n_in, n_out, activation, tied_to=None):
-        layer = linear(n_in, n_out) if tied_to is None else TiedLinear(tied_to)
+    def __init__(self, n_in, n_out, activation, tied_to=None, layer=None):
+        if layer is None:
+            layer = linear(n_in, n_out) if tied_to is None else TiedLinear(tied_to)
         super().__init__(layer, ACTIVATIONS[activation]())
         self.activation = activation
+
+
+def _with_dropout(layers, dropout):
+    """``layers``, each followed by dropout at rate ``dropout`` (if any)."""
+    if dropout == 0:
+        return list(layers)
+    return [m for layer in layers for m in (layer, SeededDropout(dropout))]
 
 
 def hidden_stack(widths, activation, dropout, tied_to=None):
@@ -147,12 +162,46 @@ def hidden_stack(widths, activation, dropout, tied_to=None):
     lists, layer by layer, the ``Linear`` each layer's weight mirrors.
     """
     tied_to = tied_to or [None] * (len(widths) - 1)
-    layers = []
-    for (n_in, n_out), source in zip(itertools.pairwise(widths), tied_to, strict=True):
-        layers.append(HiddenLayer(n_in, n_out, activation, source))
-        if dropout > 0:
-            layers.append(SeededDropout(dropout))
-    return layers
+    layers = [
+        HiddenLayer(n_in, n_out, activation, source)
+        for (n_in, n_out), source in zip(
+            itertools.pairwise(widths), tied_to, strict=True
+        )
+    ]
+    return _with_dropout(layers, dropout)
+
+
+def image_encoder(image, activation, dropout, map_code=False):
+    """The convolutional hidden layers an image network's encoder starts with.
+
+    ``image`` is a :class:`~skae._conv.ImageSpec` (None: no layers). With
+    ``map_code``, the last convolution's feature map is the code layer, and
+    gets no dropout.
+    """
+    if image is None:
+        return []
+    layers = [
+        HiddenLayer(None, None, activation, layer=conv)
+        for conv in encoder_convolutions(image)
+    ]
+    if map_code:
+        return [*_with_dropout(layers[:-1], dropout), layers[-1]]
+    return _with_dropout(layers, dropout)
+
+
+def image_decoder(n_in, image, activation, dropout, map_code=False):
+    """The layers ending an image network's decoder, from ``n_in`` units.
+
+    A dense layer brings the code (or the last dense layer) up to the last
+    feature map (none when ``map_code``: the code is that map); transposed
+    convolutions bring it back to the input's shape, the last one, the
+    output layer, with no activation.
+    """
+    *hidden, output = decoder_convolutions(image)
+    widths = [] if map_code else [n_in, image.map_width()]
+    layers = hidden_stack(widths, activation, dropout) if widths else []
+    convs = [HiddenLayer(None, None, activation, layer=conv) for conv in hidden]
+    return [*layers, *_with_dropout(convs, dropout), output]
 
 
 class TopK(nn.Module):
@@ -245,25 +294,25 @@ class RowWeightedSequential(nn.Sequential):
         return x
 
 
-def dense_code(n_in, n_components, activation):
-    """The plain code layer: one hidden layer of ``n_components`` units."""
-    return [HiddenLayer(n_in, n_components, activation)]
+def dense_rule():
+    """The plain code: every activation of the code layer is kept."""
+    return []
 
 
-def topk_code(n_in, n_components, activation, k, k_eval=None):
-    """A code layer whose rows keep their ``k`` largest activations."""
-    return [*dense_code(n_in, n_components, activation), TopK(k, k_eval)]
+def topk_rule(k, k_eval=None):
+    """Each row keeps its ``k`` largest codes."""
+    return [TopK(k, k_eval)]
 
 
-def lifetime_code(n_in, n_components, activation, rate):
-    """A code layer whose units keep their ``rate`` largest activations in training."""
-    return [*dense_code(n_in, n_components, activation), LifetimeSparsity(rate)]
+def lifetime_rule(rate):
+    """Each unit keeps its ``rate`` largest activations in training."""
+    return [LifetimeSparsity(rate)]
 
 
-# Code-layer kinds: name -> builder ``(n_in, n_components, activation,
-# **options) -> list of modules`` ending the encoder. A new kind of code is a
-# new entry here and a recipe naming it.
-CODE_LAYERS = {"dense": dense_code, "topk": topk_code, "lifetime": lifetime_code}
+# Code-layer kinds: name -> builder ``(**options) -> list of modules`` that
+# follow the code layer and end the encoder (the rule choosing which codes
+# are kept). A new kind of code is a new entry here and a recipe naming it.
+CODE_LAYERS = {"dense": dense_rule, "topk": topk_rule, "lifetime": lifetime_rule}
 
 
 def _output_layer(n_in, n_out, tied_to):
@@ -271,7 +320,11 @@ def _output_layer(n_in, n_out, tied_to):
 
 
 def init_linear(layer, generator):
-    """Initialise a ``Linear`` layer's weight from ``generator``, its bias at 0."""
+    """Initialise a layer's weight from ``generator``, its bias at 0.
+
+    A ``Linear`` layer or a convolution: the weight's scale comes from the
+    inputs each output sums over (its fan-in), as torch's default does.
+    """
     # torch's default weight scale, U(+-1/sqrt(fan_in)), drawn from our own
     # generator. Variance-preserving gains (He, Glorot) were measured worse:
     # with ELU they blow up the first epochs of deep stacks (digits, 7
@@ -282,7 +335,7 @@ def init_linear(layer, generator):
     # numbers a draw takes from the generator depends on the dtype filled,
     # so drawing in the network's dtype would start float32 and float64
     # networks of one seed from unrelated weights.
-    bound = 1.0 / math.sqrt(layer.in_features)
+    bound = 1.0 / math.sqrt(layer.weight[0].numel())
     weight = torch.empty(layer.weight.shape, dtype=torch.float64)
     nn.init.uniform_(weight, -bound, bound, generator=generator)
     with torch.no_grad():
@@ -296,6 +349,16 @@ def _init_layer(layer, generator):
         nn.init.zeros_(layer.bias)
     else:
         init_linear(layer, generator)
+
+
+def _multiply_adds(layer):
+    if hasattr(layer, "multiply_adds"):
+        return layer.multiply_adds()
+    return layer.in_features * layer.out_features
+
+
+def _filter_rows(layer):
+    return layer.filter_rows() if hasattr(layer, "filter_rows") else layer.weight
 
 
 class MLPNetwork(NetworkModule):
@@ -313,9 +376,9 @@ class MLPNetwork(NetworkModule):
         """The hidden layers' modules in forward order: encoder, code, decoder."""
 
     def _linears(self, *modules):
-        """The linear layers (tied ones included) of ``modules`` (default: the
-        encoder and the decoder)."""
-        kinds = (nn.Linear, TiedLinear)
+        """The weighted layers (linear, tied, convolutions) of ``modules``
+        (default: the encoder and the decoder)."""
+        kinds = (nn.Linear, TiedLinear, ImageConv, ImageConvTranspose)
         modules = modules or (self.encoder, self.decoder)
         return [
             m for module in modules for m in module.modules() if isinstance(m, kinds)
@@ -323,11 +386,11 @@ class MLPNetwork(NetworkModule):
 
     def weights(self):
         # A tied layer's weight is its encoder layer's: counted once.
-        return [m.weight for m in self._linears() if isinstance(m, nn.Linear)]
+        return [m.weight for m in self._linears() if not isinstance(m, TiedLinear)]
 
     def multiply_adds(self):
         # Tied layers compute as much as any other.
-        return sum(m.in_features * m.out_features for m in self._linears())
+        return sum(_multiply_adds(m) for m in self._linears())
 
     def widest_activation(self):
         # The output layer is as wide as the input.
@@ -347,11 +410,24 @@ class MLPNetwork(NetworkModule):
 
     def filters(self, layer):
         if layer == "encoder":
-            return self._linears(self.encoder)[0].weight
-        return self.output_linear().weight.t()
+            return _filter_rows(self._linears(self.encoder)[0])
+        output = self.output_linear()
+        if hasattr(output, "filter_rows"):
+            return output.filter_rows()
+        return output.weight.t()
+
+    def filter_shape(self, layer):
+        first = self._linears(self.encoder)[0] if layer == "encoder" else None
+        output = self.output_linear() if layer == "decoder" else None
+        if isinstance(first, ImageConv):
+            return (first.in_shape[0], *first.kernel_size)
+        if isinstance(output, ImageConvTranspose):
+            return (output.out_shape[0], *output.kernel_size)
+        return None
 
     def output_linear(self):
-        """The decoder's final linear layer (a ``TiedLinear`` when tied)."""
+        """The decoder's final weighted layer (a ``TiedLinear`` when tied, a
+        transposed convolution for images)."""
         return self._linears(self.decoder)[-1]
 
     def input_scale(self):
@@ -379,6 +455,12 @@ class Autoencoder(MLPNetwork):
     layer (a linear code, say). ``forward`` returns an :class:`Output`, the
     reconstruction and the codes, so that penalties on the codes need no
     second pass.
+
+    ``image``, a :class:`~skae._conv.ImageSpec`, makes it a convolutional
+    autoencoder: the encoder starts with strided convolutions over the rows
+    read as images, the decoder ends with their transposes. With
+    ``map_code`` the last convolution's feature map is the code
+    (``n_components`` is its width, and there are no dense layers).
     """
 
     def __init__(
@@ -396,35 +478,36 @@ class Autoencoder(MLPNetwork):
         code_options=None,
         tied_weights=False,
         code_activation=None,
+        image=None,
+        map_code=False,
     ):
         super().__init__()
+        if tied_weights and image is not None:
+            raise ValueError("Convolutional networks cannot tie their weights.")
         hidden = list(hidden_layer_sizes)
+        code_activation = activation if code_activation is None else code_activation
+        first = n_features if image is None else image.map_width()
         self.encoder = RowWeightedSequential()
         if shift is not None:
             self.encoder.append(Affine(shift, scale))
-        self.encoder.extend(hidden_stack([n_features, *hidden], activation, dropout))
-        self.encoder.extend(
-            CODE_LAYERS[code](
-                ([n_features] + hidden)[-1],
-                n_components,
-                activation if code_activation is None else code_activation,
-                **(code_options or {}),
-            )
-        )
+        self.encoder.extend(image_encoder(image, activation, dropout, map_code))
+        if not map_code:
+            self.encoder.extend(hidden_stack([first, *hidden], activation, dropout))
+            width = ([first] + hidden)[-1]
+            self.encoder.append(HiddenLayer(width, n_components, code_activation))
+        self.encoder.extend(CODE_LAYERS[code](**(code_options or {})))
+        widths = [n_components, *hidden[::-1]]
         # Tied: each decoder layer mirrors the encoder layer at the same
         # depth from the code, the output layer the first encoder layer.
-        mirrored = [None] * (len(hidden) + 1)
+        mirrored = [None] * len(widths)
         if tied_weights:
             mirrored = [m[0] for m in self.encoder if isinstance(m, HiddenLayer)][::-1]
-        self.decoder = nn.Sequential(
-            *hidden_stack(
-                [n_components, *hidden[::-1]], activation, dropout, mirrored[:-1]
-            ),
-            _output_layer(
-                ([n_components] + hidden[::-1])[-1], n_features, mirrored[-1]
-            ),
-            ACTIVATIONS[output_activation](),
-        )
+        body = hidden_stack(widths, activation, dropout, mirrored[:-1])
+        if image is None:
+            body.append(_output_layer(widths[-1], n_features, mirrored[-1]))
+        else:
+            body.extend(image_decoder(widths[-1], image, activation, dropout, map_code))
+        self.decoder = nn.Sequential(*body, ACTIVATIONS[output_activation]())
         if shift is not None and output_activation == "identity":
             self.decoder.append(Affine(shift, scale, inverse=True))
         self.to(dtype)

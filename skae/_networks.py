@@ -80,6 +80,15 @@ class NetworkModule(nn.Module, abc.ABC):
         layer adds to the reconstruction.
         """
 
+    def filter_shape(self, layer):
+        """The shape one row of :meth:`filters` is drawn in, or None.
+
+        A convolution's kernels have their own shape, ``(channels, height,
+        width)``; None for filters as wide as the input, whose shape is the
+        data's (the caller's to give).
+        """
+        return None
+
     def input_scale(self):
         """Per-feature divisor of the input standardisation (None without one)."""
         return None

@@ -36,15 +36,17 @@ _AUTO_HIDDEN_BOUNDS = (64, 256)
 
 @fill_doc(
     n_components=(
-        "int or 'auto'",
+        "int, 'auto' or None",
         """\
 Width of the code (bottleneck) layer. A narrow code keeps the network
 from learning to reproduce unusual rows. ``'auto'`` follows the number
 of features: ``n_features // 24`` clipped to [2, 32] (and at most
 ``n_features``), so tables of up to 71 features get a code of 2 and
 784-pixel images one of 32 (see Notes); with ``sparsity='topk'``, at
-least ``sparsity_k + 1``, so that the code can be sparse. The fitted
-width is ``n_components_``.""",
+least ``sparsity_k + 1``, so that the code can be sparse. None (with
+``image_shape`` and ``hidden_layer_sizes=()``) makes the last
+convolution's feature map the code. The fitted width is
+``n_components_``.""",
     ),
     hidden_layer_sizes=(
         "array-like of int or 'auto'",
@@ -170,6 +172,8 @@ class AutoencoderOutlierDetector(
 
     {architecture_parameters}
 
+    {image_parameters}
+
     {training_parameters}
 
     {regularization_parameters}
@@ -285,6 +289,7 @@ class AutoencoderOutlierDetector(
         "n_components": [
             StrOptions({"auto"}),
             Interval(Integral, 1, None, closed="left"),
+            None,
         ],
         "hidden_layer_sizes": [
             StrOptions({"auto"}),
@@ -307,6 +312,9 @@ class AutoencoderOutlierDetector(
         false_alarm_rate=None,
         n_components="auto",
         hidden_layer_sizes="auto",
+        image_shape=None,
+        conv_channels=(32, 64),
+        kernel_size=3,
         activation="tanh",
         output_activation="identity",
         loss="mse",
@@ -340,6 +348,9 @@ class AutoencoderOutlierDetector(
         super().__init__(
             n_components,
             hidden_layer_sizes=hidden_layer_sizes,
+            image_shape=image_shape,
+            conv_channels=conv_channels,
+            kernel_size=kernel_size,
             activation=activation,
             output_activation=output_activation,
             loss=loss,
@@ -473,7 +484,7 @@ class AutoencoderOutlierDetector(
 
     def _code_width(self):
         if self.n_components != "auto":
-            return self.n_components
+            return super()._code_width()
         k = self.sparsity_k if self.sparsity == "topk" else None
         return auto_code_width(self.n_features_in_, k)
 
@@ -510,39 +521,6 @@ class AutoencoderOutlierDetector(
         """
         X = self._validate_fitted(X)
         return -self._detector_errors(X, per_feature=False)
-
-    def decision_function(self, X):
-        """Shifted score: negative for outliers, positive for inliers.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data to score.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,)
-            ``score_samples(X) - offset_``, in float64.
-        """
-        return self.score_samples(X) - self.offset_
-
-    def predict(self, X):
-        """Label each row as an inlier (+1) or an outlier (-1).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data to label.
-
-        Returns
-        -------
-        is_inlier : ndarray of shape (n_samples,)
-            ``-1`` where :meth:`decision_function` is negative, else ``+1``.
-        """
-        decision = self.decision_function(X)
-        is_inlier = np.ones(decision.shape[0], dtype=int)
-        is_inlier[decision < 0] = -1
-        return is_inlier
 
     def reconstruction_errors(self, X, per_feature=False):
         """Squared reconstruction errors, per row or per feature.

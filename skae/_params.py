@@ -54,6 +54,9 @@ PARAMETER_CONSTRAINTS = {
     "sparsity_rate": [Interval(Real, 0, 1, closed="neither")],
     "contractive_weight": [Interval(Real, 0, None, closed="left")],
     "tied_weights": ["boolean"],
+    "image_shape": ["array-like", None],
+    "conv_channels": ["array-like"],
+    "kernel_size": [Interval(Integral, 1, None, closed="left")],
     "warm_start": ["boolean"],
     "verbose": ["verbose"],
     "random_state": ["random_state"],
@@ -210,4 +213,75 @@ def check_unit_range(summary, loss):
             f"{what} needs X in [0, 1], but X ranges over [{low:g}, {high:g}]. "
             "Scale it first (e.g. MinMaxScaler) or use "
             "output_activation='identity' with loss='mse'."
+        )
+
+
+def _positive_ints(values):
+    return all(
+        isinstance(v, Integral) and not isinstance(v, bool) and v > 0 for v in values
+    )
+
+
+def check_image(image_shape, conv_channels, kernel_size, n_features):
+    """``image_shape`` as ``(channels, height, width)``, checked against the
+    convolution settings and the ``n_features`` columns of ``X``; None for a
+    dense network."""
+    if image_shape is None:
+        return None
+    shape = tuple(image_shape)
+    if len(shape) not in (2, 3) or not _positive_ints(shape):
+        raise ValueError(
+            "image_shape must be (height, width) or (channels, height, width), "
+            f"positive integers; got {image_shape!r}."
+        )
+    shape = tuple(int(v) for v in ((1, *shape) if len(shape) == 2 else shape))
+    channels = tuple(conv_channels)
+    if not channels or not _positive_ints(channels):
+        raise ValueError(
+            "conv_channels must hold one positive number of output channels per "
+            f"strided convolution, e.g. (32, 64); got {conv_channels!r}."
+        )
+    if kernel_size % 2 == 0:
+        raise ValueError(
+            f"kernel_size must be odd (got {kernel_size}): an odd kernel centred "
+            "on each pixel lets the decoder give back images of exactly the "
+            "input's height and width."
+        )
+    pixels = int(np.prod(shape))
+    if pixels != n_features:
+        raise ValueError(
+            f"image_shape={image_shape!r} holds {pixels} values per image, but X "
+            f"has {n_features} features: each row must be one image flattened "
+            "channels first, images.reshape(len(images), -1) of an (n, channels, "
+            "height, width) array."
+        )
+    return shape
+
+
+def check_map_code(n_components, image_shape, hidden_layer_sizes):
+    """Raise unless ``n_components=None`` (the feature map as the code) comes
+    with an image and no dense layers."""
+    if n_components is not None:
+        return
+    if image_shape is None:
+        raise ValueError(
+            "n_components=None makes the last convolution's feature map the code, "
+            "so it needs image_shape; give n_components as an int for a dense "
+            "network."
+        )
+    if len(hidden_layer_sizes):
+        raise ValueError(
+            "n_components=None makes the last convolution's feature map the code, "
+            "with no dense layers; set hidden_layer_sizes=() (got "
+            f"{tuple(hidden_layer_sizes)!r}), or give n_components as an int."
+        )
+
+
+def check_untied(tied_weights, image_shape):
+    """Raise for tied weights in a convolutional network."""
+    if tied_weights and image_shape is not None:
+        raise ValueError(
+            "tied_weights=True is not available with image_shape: a convolutional "
+            "network's decoder has its own transposed convolutions. Set "
+            "tied_weights=False, or image_shape=None for a dense network."
         )

@@ -25,6 +25,7 @@ network kind in the recipe) still load.
 # SPDX-License-Identifier: BSD-3-Clause
 
 import dataclasses
+import inspect
 import warnings
 
 import torch
@@ -253,3 +254,36 @@ def _rebuild_optimizer(module, part, saved):
         )
         return None
     return optimizer
+
+
+class PlainStateMixin:
+    """Pickling through :func:`dump_state` and :func:`load_state`.
+
+    Mixed into skae's estimators before ``BaseEstimator``: the pickled state
+    holds NumPy arrays and builtins, no torch objects, so that pickles load
+    anywhere and skops can trust them. The fitted ``encoder_`` and
+    ``decoder_`` are the network's halves again after loading.
+    """
+
+    def __getstate__(self):
+        # A copy: BaseEstimator's state can be the live __dict__ itself.
+        state = dict(super().__getstate__())
+        network = state.pop("_network", None)
+        published = state.pop("encoder_", None) is not None
+        state.pop("decoder_", None)
+        if network is not None:
+            state["_skae_published"] = published
+        return dump_state(state, network)
+
+    def __setstate__(self, state):
+        attributes, network = load_state(state, type(self).__name__)
+        published = attributes.pop("_skae_published", False)
+        # Parameters added since the state was written take their defaults.
+        for name, parameter in inspect.signature(type(self)).parameters.items():
+            attributes.setdefault(name, parameter.default)
+        super().__setstate__(attributes)
+        if network is not None:
+            self._network = network
+            if published:
+                self.encoder_ = network.module.encoder
+                self.decoder_ = network.module.decoder

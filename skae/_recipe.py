@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import torch
 
 from ._adversarial import build_adversarial
+from ._conv import ImageSpec
 from ._modules import Autoencoder
 from ._networks import WHOLE_NETWORK
 from ._objective import LOSSES, Objective
@@ -70,6 +71,16 @@ class NetworkRecipe:
     options : tuple of (str, value) pairs
         Keyword arguments of the kind's builder that the fields above do not
         cover (the adversarial kind's discriminator, say); builtins only.
+    image_shape : tuple of int or None
+        ``(channels, height, width)`` of the images the rows are, flattened
+        channels first, for a convolutional network; None for a dense one.
+    conv_channels : tuple of int
+        Output channels of the encoder's strided convolutions (images only).
+    kernel_size : int
+        Height and width of the convolutions' kernels (images only).
+    map_code : bool
+        Whether the code is the last convolution's feature map
+        (``n_components`` is then its width) rather than a dense layer.
     """
 
     n_features: int
@@ -86,11 +97,22 @@ class NetworkRecipe:
     noise_variance: str = None
     kind: str = "mlp"
     options: tuple = ()
+    image_shape: tuple = None
+    conv_channels: tuple = ()
+    kernel_size: int = 3
+    map_code: bool = False
 
     @property
     def torch_dtype(self):
         """The ``torch.dtype`` named by :attr:`dtype`."""
         return getattr(torch, self.dtype)
+
+    def image(self):
+        """The network's convolutions (an :class:`~skae._conv.ImageSpec`), or
+        None for a dense network."""
+        if self.image_shape is None:
+            return None
+        return ImageSpec(self.image_shape, self.conv_channels, self.kernel_size)
 
     def to_dict(self):
         """The recipe as a dict of builtins."""
@@ -100,7 +122,9 @@ class NetworkRecipe:
     def from_dict(cls, values):
         """The recipe :meth:`to_dict` gave (sequences may come back as lists)."""
         values = dict(values)
-        values["hidden_layer_sizes"] = tuple(values["hidden_layer_sizes"])
+        for name in ("hidden_layer_sizes", "conv_channels", "image_shape"):
+            if values.get(name) is not None:
+                values[name] = tuple(values[name])
         for name in ("code_options", "options"):
             values[name] = tuple(
                 (key, tuple(v) if isinstance(v, list) else v)
@@ -148,6 +172,8 @@ def _build_mlp(recipe, shift, scale):
         code=recipe.code,
         code_options=dict(recipe.code_options),
         tied_weights=recipe.tied_weights,
+        image=recipe.image(),
+        map_code=recipe.map_code,
     )
 
 
@@ -163,6 +189,7 @@ def _build_variational(recipe, shift, scale):
         shift=shift,
         scale=scale,
         dtype=recipe.torch_dtype,
+        image=recipe.image(),
     )
 
 

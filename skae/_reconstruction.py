@@ -11,11 +11,14 @@ for (elastic net, KL or L1 code sparsity, the contractive penalty).
 # SPDX-License-Identifier: BSD-3-Clause
 
 from ._base import _BaseAutoencoder
+from ._conv import ImageSpec
 from ._params import (
     check_code_width,
     check_kl_sparsity,
     check_loss,
+    check_map_code,
     check_sparse_code,
+    check_untied,
 )
 from ._penalties import Contractive, KLSparsity, L1Activity
 from ._recipe import NetworkRecipe, build_objective
@@ -31,11 +34,23 @@ class _ReconstructionAutoencoder(_BaseAutoencoder):
     schedules from them.
     """
 
+    _parameter_constraints: dict = {
+        **_BaseAutoencoder._parameter_constraints,
+        # None: the last convolution's feature map is the code.
+        "n_components": [
+            *_BaseAutoencoder._parameter_constraints["n_components"],
+            None,
+        ],
+    }
+
     def __init__(
         self,
         n_components,
         *,
         hidden_layer_sizes,
+        image_shape,
+        conv_channels,
+        kernel_size,
         activation,
         output_activation,
         loss,
@@ -68,6 +83,9 @@ class _ReconstructionAutoencoder(_BaseAutoencoder):
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
+        self.image_shape = image_shape
+        self.conv_channels = conv_channels
+        self.kernel_size = kernel_size
         self.activation = activation
         self.output_activation = output_activation
         self.loss = loss
@@ -99,6 +117,8 @@ class _ReconstructionAutoencoder(_BaseAutoencoder):
         self.n_threads = n_threads
 
     def _check_settings(self, X, summary):
+        check_map_code(self.n_components, self.image_shape, self._hidden_sizes())
+        check_untied(self.tied_weights, self.image_shape)
         super()._check_settings(X, summary)
         width = self._code_width()
         check_code_width(width, X.shape[1], self._allows_wide_code())
@@ -115,8 +135,23 @@ class _ReconstructionAutoencoder(_BaseAutoencoder):
 
     def _allows_wide_code(self):
         """Whether a code wider than the input is useful: a sparsity rule or
-        a contractive penalty keeps it from copying its input."""
-        return self.sparsity is not None or self.contractive_weight > 0
+        a contractive penalty keeps it from copying its input, and a feature
+        map is as wide as its convolutions make it."""
+        return (
+            self.sparsity is not None
+            or self.contractive_weight > 0
+            or self.n_components is None
+        )
+
+    def _code_width(self):
+        """``n_components``, or the width of the last feature map when it is
+        the code (``n_components=None``)."""
+        if self.n_components is not None:
+            return self.n_components
+        fields = self._image_fields(self.n_features_in_)
+        return ImageSpec(
+            fields["image_shape"], fields["conv_channels"], fields["kernel_size"]
+        ).map_width()
 
     def _code_width_source(self):
         """Where the code width comes from, as the messages say it."""
@@ -135,6 +170,8 @@ class _ReconstructionAutoencoder(_BaseAutoencoder):
             code_options=code_options,
             tied_weights=self.tied_weights,
             dtype=str(dtype).removeprefix("torch."),
+            map_code=self.n_components is None,
+            **self._image_fields(n_features),
         )
 
     def _code_layer(self):

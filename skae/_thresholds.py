@@ -67,7 +67,42 @@ class ThresholdMixin:
     ``false_alarm_rate`` and ``calibration_fraction`` parameters. The
     training scores are kept as ``training_scores_`` with their weights, the
     calibration scores sorted, as ``calibration_scores_``, with theirs.
+    :meth:`decision_function` and :meth:`predict` read the scores against
+    the threshold ``offset_``.
     """
+
+    def decision_function(self, X):
+        """Shifted score: negative for outliers, positive for inliers.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            ``score_samples(X) - offset_``, in float64.
+        """
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X):
+        """Label each row as an inlier (+1) or an outlier (-1).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data to label.
+
+        Returns
+        -------
+        is_inlier : ndarray of shape (n_samples,)
+            ``-1`` where :meth:`decision_function` is negative, else ``+1``.
+        """
+        decision = self.decision_function(X)
+        is_inlier = np.ones(decision.shape[0], dtype=int)
+        is_inlier[decision < 0] = -1
+        return is_inlier
 
     def set_contamination(self, contamination):
         """Move the threshold to a new ``contamination``, without retraining.

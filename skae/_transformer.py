@@ -5,7 +5,12 @@
 
 from sklearn.base import ClassNamePrefixFeaturesOutMixin
 
-from ._docstrings import AUTO_LEARNING_RATE_DOC, AUTO_TOL_DOC, fill_doc
+from ._docstrings import (
+    AUTO_LEARNING_RATE_DOC,
+    AUTO_TOL_DOC,
+    MAP_CODE_N_COMPONENTS,
+    fill_doc,
+)
 from ._inference import _TransformerSideMixin
 from ._params import PARAMETER_CONSTRAINTS
 from ._reconstruction import _ReconstructionAutoencoder
@@ -13,6 +18,7 @@ from ._sklearn_compat import StrOptions
 
 
 @fill_doc(
+    n_components=MAP_CODE_N_COMPONENTS,
     learning_rate_init=("float or 'auto'", AUTO_LEARNING_RATE_DOC),
     tol=("float or 'auto'", AUTO_TOL_DOC),
 )
@@ -43,6 +49,8 @@ class AutoencoderTransformer(
     {n_components}
 
     {architecture_parameters}
+
+    {image_parameters}
 
     {training_parameters}
 
@@ -98,6 +106,9 @@ class AutoencoderTransformer(
         n_components=2,
         *,
         hidden_layer_sizes=(100,),
+        image_shape=None,
+        conv_channels=(32, 64),
+        kernel_size=3,
         activation="elu",
         output_activation="identity",
         loss="mse",
@@ -131,6 +142,9 @@ class AutoencoderTransformer(
         super().__init__(
             n_components,
             hidden_layer_sizes=hidden_layer_sizes,
+            image_shape=image_shape,
+            conv_channels=conv_channels,
+            kernel_size=kernel_size,
             activation=activation,
             output_activation=output_activation,
             loss=loss,

@@ -183,6 +183,8 @@ class VariationalAutoencoder(
 
     {hidden_layer_sizes}
 
+    {image_parameters}
+
     {activation}
 
     {solver}
@@ -318,6 +320,9 @@ class VariationalAutoencoder(
         kl_warmup=0,
         n_importance_samples=100,
         hidden_layer_sizes=(100,),
+        image_shape=None,
+        conv_channels=(32, 64),
+        kernel_size=3,
         activation="elu",
         solver="adam",
         learning_rate="constant",
@@ -347,6 +352,9 @@ class VariationalAutoencoder(
         self.kl_warmup = kl_warmup
         self.n_importance_samples = n_importance_samples
         self.hidden_layer_sizes = hidden_layer_sizes
+        self.image_shape = image_shape
+        self.conv_channels = conv_channels
+        self.kernel_size = kernel_size
         self.activation = activation
         self.solver = solver
         self.learning_rate = learning_rate
@@ -543,6 +551,7 @@ class VariationalAutoencoder(
             n_features=n_features,
             n_components=self.n_components,
             hidden_layer_sizes=self._hidden_sizes(),
+            **self._image_fields(n_features),
             activation=self.activation,
             output_activation="identity" if gaussian else "sigmoid",
             dropout=self.dropout,

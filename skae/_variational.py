@@ -30,7 +30,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._modules import Affine, HiddenLayer, MLPNetwork, hidden_stack, init_linear, linear
+from ._modules import (
+    Affine,
+    HiddenLayer,
+    MLPNetwork,
+    hidden_stack,
+    image_decoder,
+    image_encoder,
+    init_linear,
+    linear,
+)
 from ._networks import WHOLE_NETWORK
 from ._objective import Objective, row_mean
 
@@ -125,6 +134,8 @@ class VariationalNetwork(MLPNetwork):
     shift, scale : tensor of shape (n_features,), default=None
         The standardisation (zeros and ones when None).
     dtype : torch.dtype
+    image : ImageSpec, default=None
+        Makes the network convolutional (see :class:`~skae._modules.Autoencoder`).
     """
 
     def __init__(
@@ -139,6 +150,7 @@ class VariationalNetwork(MLPNetwork):
         shift=None,
         scale=None,
         dtype=torch.float32,
+        image=None,
     ):
         super().__init__()
         if likelihood not in LIKELIHOODS:
@@ -150,13 +162,17 @@ class VariationalNetwork(MLPNetwork):
             scale = torch.ones(n_features, dtype=torch.float64)
         hidden = list(hidden_layer_sizes)
         self.likelihood = likelihood
+        first = n_features if image is None else image.map_width()
         self.encoder = nn.Sequential(Affine(shift, scale))
-        self.encoder.extend(hidden_stack([n_features, *hidden], activation, dropout))
-        self.encoder.append(GaussianCode(([n_features] + hidden)[-1], n_components))
-        self.decoder = nn.Sequential(
-            *hidden_stack([n_components, *hidden[::-1]], activation, dropout),
-            linear(([n_components] + hidden[::-1])[-1], n_features),
-        )
+        self.encoder.extend(image_encoder(image, activation, dropout))
+        self.encoder.extend(hidden_stack([first, *hidden], activation, dropout))
+        self.encoder.append(GaussianCode(([first] + hidden)[-1], n_components))
+        widths = [n_components, *hidden[::-1]]
+        self.decoder = nn.Sequential(*hidden_stack(widths, activation, dropout))
+        if image is None:
+            self.decoder.append(linear(widths[-1], n_features))
+        else:
+            self.decoder.extend(image_decoder(widths[-1], image, activation, dropout))
         if likelihood == "gaussian":
             self.decoder.append(Affine(shift, scale, inverse=True))
             n_variances = 1 if noise_variance == "isotropic" else n_features

@@ -72,3 +72,40 @@ def code_activations(estimator, X):
         # expose the code layer.
         return np.asarray(estimator.deep_features(X, "code"))
     raise TypeError(_what_to_pass(estimator, "transform (nor deep_features)"))
+
+
+def as_picture(row, shape):
+    """A flattened image ``row`` as a 2-d array ``imshow`` draws.
+
+    ``shape`` is ``(height, width)`` or ``(channels, height, width)``;
+    several channels are drawn side by side, the first on the left.
+    """
+    image = np.asarray(row).reshape(shape)
+    if image.ndim == 2:
+        return image
+    return np.concatenate(list(image), axis=1)
+
+
+def check_shape(shape, width, what):
+    """``shape`` as a tuple, or a ValueError unless it holds ``width`` values."""
+    shape = tuple(shape)
+    if int(np.prod(shape)) != width:
+        raise ValueError(
+            f"image_shape={shape} holds {int(np.prod(shape))} pixels, but {what} "
+            f"has {width} values."
+        )
+    return shape
+
+
+def image_shape_of(estimator, image_shape, shape=None):
+    """``image_shape``, or when None the shape the estimator knows (``shape``,
+    else its ``image_shape`` parameter); a ValueError when neither is known."""
+    if image_shape is not None:
+        return image_shape
+    shape = shape or getattr(estimator, "image_shape", None)
+    if shape is None:
+        raise ValueError(
+            f"{type(estimator).__name__} has no image_shape: pass image_shape, "
+            "the shape of one image, e.g. image_shape=(8, 8)."
+        )
+    return shape

@@ -8,7 +8,7 @@ from numbers import Integral
 
 import numpy as np
 
-from ._common import final_step, import_pyplot
+from ._common import as_picture, check_shape, final_step, image_shape_of, import_pyplot
 
 
 class FiltersDisplay:
@@ -26,7 +26,9 @@ class FiltersDisplay:
         reconstruction.
 
     image_shape : tuple of int
-        Shape of one image, e.g. ``(8, 8)``; its product is ``n_features``.
+        Shape of one filter, e.g. ``(8, 8)``, or ``(channels, height,
+        width)`` (the channels are drawn side by side); its product is the
+        width of a row of ``filters``.
 
     estimator_name : str, default=None
         Title of the grid.
@@ -93,13 +95,11 @@ class FiltersDisplay:
         """
         plt = import_pyplot(f"{type(self).__name__}.plot")
         filters = np.asarray(self.filters, dtype=float)
-        shape = tuple(self.image_shape)
-        if filters.ndim != 2 or int(np.prod(shape)) != filters.shape[1]:
+        if filters.ndim != 2:
             raise ValueError(
-                f"image_shape={shape} holds {int(np.prod(shape))} pixels, but "
-                f"the filters have shape {filters.shape}: one filter of "
-                "that many pixels per row is needed."
+                f"filters must be 2-d, one filter per row; got shape {filters.shape}."
             )
+        shape = check_shape(self.image_shape, filters.shape[1], "each filter")
         n = filters.shape[0]
         n_cols = n_cols or math.ceil(math.sqrt(n))
         n_rows = math.ceil(n / n_cols)
@@ -125,7 +125,8 @@ class FiltersDisplay:
                 "vmax": bound,
                 **(imshow_kwargs or {}),
             }
-            self.images_.append(axis.imshow(filters[i].reshape(shape), **kwargs))
+            picture = as_picture(filters[i], shape)
+            self.images_.append(axis.imshow(picture, **kwargs))
         self.figure_ = axes.ravel()[0].figure
         if self.estimator_name is not None and ax is None:
             self.figure_.suptitle(self.estimator_name)
@@ -136,7 +137,7 @@ class FiltersDisplay:
         cls,
         estimator,
         *,
-        image_shape,
+        image_shape=None,
         layer="decoder",
         n_filters=None,
         ax=None,
@@ -150,8 +151,11 @@ class FiltersDisplay:
         estimator : fitted skae estimator or Pipeline
             A fitted skae estimator, or a fitted Pipeline ending in one.
 
-        image_shape : tuple of int
-            Shape of one input image, e.g. ``(8, 8)``.
+        image_shape : tuple of int, default=None
+            Shape of one input image, e.g. ``(8, 8)``. When None, the shape
+            the estimator knows: a convolutional network's kernels,
+            ``(channels, kernel_size, kernel_size)``, or its
+            ``image_shape``.
 
         layer : {'decoder', 'encoder'}, default='decoder'
             ``'decoder'``: the output layer's weights, one filter per unit
@@ -159,7 +163,11 @@ class FiltersDisplay:
             the image each code unit adds to the reconstruction).
             ``'encoder'``: the first layer's weights, the pattern each unit
             of the first hidden (or code) layer responds to. With
-            ``tied_weights=True`` both are the same.
+            ``tied_weights=True`` both are the same. For a convolutional
+            network (``image_shape`` set), the kernels of its first
+            convolution (``'encoder'``), or of its last transposed
+            convolution, what each of its input channels adds to the
+            output (``'decoder'``).
 
         n_filters : int, default=None
             Draw the filters with the largest norms, this many; all when
@@ -191,9 +199,10 @@ class FiltersDisplay:
                 )
             order = np.argsort(-np.linalg.norm(filters, axis=1), kind="stable")
             filters = filters[order[:n_filters]]
+        shape = image_shape_of(fitted, image_shape, fitted._filter_shape(layer))
         display = cls(
             filters=filters,
-            image_shape=image_shape,
+            image_shape=shape,
             estimator_name=type(fitted).__name__ if name is None else name,
         )
         return display.plot(ax=ax, **kwargs)

@@ -7,7 +7,15 @@ from numbers import Integral
 
 import numpy as np
 
-from ._common import final_step, import_pyplot, reconstruct, select_rows
+from ._common import (
+    as_picture,
+    check_shape,
+    final_step,
+    image_shape_of,
+    import_pyplot,
+    reconstruct,
+    select_rows,
+)
 
 
 class ReconstructionDisplay:
@@ -28,7 +36,9 @@ class ReconstructionDisplay:
         Their reconstructions.
 
     image_shape : tuple of int
-        Shape of one image, e.g. ``(8, 8)``; its product is ``n_features``.
+        Shape of one image, e.g. ``(8, 8)``, or ``(channels, height,
+        width)`` (the channels are drawn side by side); its product is
+        ``n_features``.
 
     references : ndarray of shape (n_images, n_features), default=None
         Optional third row, e.g. the clean images behind noisy inputs.
@@ -132,12 +142,7 @@ class ReconstructionDisplay:
         if self.references is not None:
             rows.append(np.asarray(self.references))
         n_rows, n_images = len(rows), rows[0].shape[0]
-        shape = tuple(self.image_shape)
-        if int(np.prod(shape)) != rows[0].shape[1]:
-            raise ValueError(
-                f"image_shape={shape} holds {int(np.prod(shape))} pixels, but "
-                f"each sample has {rows[0].shape[1]} features."
-            )
+        shape = check_shape(self.image_shape, rows[0].shape[1], "each sample")
         if row_labels is None:
             row_labels = ["original", "reconstruction", "reference"]
         self.axes_ = self._make_axes(plt, ax, n_rows, n_images)
@@ -156,7 +161,8 @@ class ReconstructionDisplay:
         for r, row in enumerate(rows):
             for c in range(n_images):
                 axis = self.axes_[r, c]
-                self.images_[r, c] = axis.imshow(row[c].reshape(shape), **kwargs)
+                picture = as_picture(row[c], shape)
+                self.images_[r, c] = axis.imshow(picture, **kwargs)
                 axis.set_xticks([])
                 axis.set_yticks([])
             self.axes_[r, 0].set_ylabel(row_labels[r], fontsize="small")
@@ -223,7 +229,7 @@ class ReconstructionDisplay:
         estimator,
         X,
         *,
-        image_shape,
+        image_shape=None,
         n_images=8,
         indices=None,
         X_reference=None,
@@ -247,8 +253,9 @@ class ReconstructionDisplay:
         X : array-like of shape (n_samples, n_features)
             Flattened images.
 
-        image_shape : tuple of int
-            Shape of one image, e.g. ``(8, 8)``.
+        image_shape : tuple of int, default=None
+            Shape of one image, e.g. ``(8, 8)``; the estimator's own
+            ``image_shape`` when None.
 
         n_images : int, default=8
             Number of images: the first ``n_images`` rows of ``X``. Ignored
@@ -285,7 +292,7 @@ class ReconstructionDisplay:
         return cls.from_predictions(
             np.asarray(X_shown),
             reconstruct(estimator, X_shown),
-            image_shape=image_shape,
+            image_shape=image_shape_of(estimator, image_shape),
             # The rows are already selected: show them all.
             n_images=len(indices),
             X_reference=X_reference,
@@ -322,7 +329,8 @@ class ReconstructionDisplay:
             Their reconstructions.
 
         image_shape : tuple of int
-            Shape of one image, e.g. ``(8, 8)``.
+            Shape of one image, e.g. ``(8, 8)``, or ``(channels, height,
+            width)``.
 
         n_images : int, default=8
             Number of images: the first ``n_images`` rows. Ignored when
