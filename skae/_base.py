@@ -470,7 +470,8 @@ class _BaseAutoencoder(
         # forward pass of the batch per step.
         work = 3 * run.settings.batch_size * module.multiply_adds()
         try:
-            with threads_for(self.n_threads, work) as n_threads:
+            threshold = module.single_thread_work()
+            with threads_for(self.n_threads, work, threshold) as n_threads:
                 return fit_loop(run, train), run.settings, n_threads
         finally:
             module.set_generator(None)

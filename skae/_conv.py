@@ -19,6 +19,13 @@ from torch import nn
 
 # Every convolution halves the height and the width (rounding up).
 STRIDE = 2
+# Multiply-adds per step below which a convolutional network runs on one
+# thread: convolutions pay more barriers per multiply-add than dense layers.
+# Digits (8 x 8, conv_channels=(32, 64), batches of 200: 1.3e8 a step) ran
+# 0.13-0.19 s an epoch on two threads and 0.19-0.23 s on one on an idle
+# 2-core machine, but 6.7-50 s against 0.33 s on a shared one (load 3);
+# MNIST-sized steps (1.5e9) ran 1.0-1.2 s on two threads, 1.5-2.6 s on one.
+SINGLE_THREAD_WORK = 1_000_000_000
 
 
 def _conv_size(size, kernel_size):

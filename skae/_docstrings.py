@@ -336,6 +336,8 @@ PARAMETERS["image_shape"] = (
     """\
 ``(height, width)`` or ``(channels, height, width)`` of the images the
 rows of ``X`` are, for a convolutional network; None for a dense one.
+One side may be -1, inferred from the number of features as NumPy's
+``reshape`` does: ``(1, -1)`` convolves along rows of any length.
 ``X`` stays 2-d, one image per row flattened channels first
 (``images.reshape(len(images), -1)`` of an ``(n, channels, height,
 width)`` array; move the channels first, e.g. with

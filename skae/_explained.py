@@ -30,6 +30,11 @@ EXPLAINED_MAX_ROWS = 2_000
 # rows, a tenth of it on 125).
 SPLIT_MAX_DECODES = 4_000
 SPLIT_MIN_ROWS = 100
+# ...and at most this many multiply-adds of the network (a forward pass per
+# decode, an overestimate of a decode's cost), on one row at least: a wide
+# code of a convolutional network (a feature map of 3,136 units on MNIST)
+# took a minute a fit on 100 rows; the dense networks stay under it.
+SPLIT_MAX_WORK = 2_000_000_000
 
 
 def variance_ratio(X, weights, errors, n_workers):
@@ -67,7 +72,8 @@ def explained_variance_ratio(estimator, X, sample_weight, errors=None):
     detector scores them anyway), else of at most :data:`EXPLAINED_MAX_ROWS`
     rows drawn at random; the split (:func:`unit_shares` of
     :func:`unit_errors`) is measured on those rows, or on a random part of
-    them for a wide code (see :data:`SPLIT_MAX_DECODES`).
+    them for a wide code or a costly network (see :data:`SPLIT_MAX_DECODES`
+    and :data:`SPLIT_MAX_WORK`).
     """
     X_rows, weights = _rows(estimator, X, sample_weight, EXPLAINED_MAX_ROWS, 0)
     n_workers = numpy_workers(estimator.n_threads)
@@ -79,6 +85,8 @@ def explained_variance_ratio(estimator, X, sample_weight, errors=None):
     if k == 1:
         return np.array([total])
     n_split = max(SPLIT_MIN_ROWS, SPLIT_MAX_DECODES // (k + 1))
+    decode_cost = (k + 1) * estimator._network.module.multiply_adds()
+    n_split = max(1, min(n_split, SPLIT_MAX_WORK // decode_cost))
     X_split, split_weights = _rows(estimator, X_rows, weights, n_split, 1)
     mean_errors = np.average(
         unit_errors(estimator, X_split, split_weights), axis=0, weights=split_weights

@@ -15,7 +15,9 @@ import logging
 import warnings
 
 import torch
+import torch.nn.functional as F
 
+from ._conv import STRIDE, ImageConv, ImageConvTranspose
 from ._networks import fill_in
 
 
@@ -81,22 +83,103 @@ class ExplicitLeakyReLU(torch.nn.Module):
         return torch.where(x >= 0, x, self.negative_slope * x)
 
 
-def portable(graph, dtype):
-    """``graph``, or a copy whose activations onnxruntime runs in ``dtype``.
+def _channels_last(x, shape):
+    """Flattened channels-first rows as ``(n, height, width, channels)`` images."""
+    return x.reshape(-1, *shape).permute(0, 2, 3, 1)
 
-    onnxruntime's CPU kernels for ``Elu`` and ``LeakyRelu`` take float32
-    only; in a float64 graph they are written out as ``Where``, ``Exp`` and
-    ``Mul``, which it has in both precisions.
+
+class ExplicitConv(torch.nn.Module):
+    """An :class:`~skae._conv.ImageConv` as one matrix product of image patches.
+
+    onnxruntime's CPU ``Conv`` takes float32 only; the patches (strided
+    slices of the padded image) and ``MatMul`` exist in both precisions.
+    """
+
+    def __init__(self, conv):
+        super().__init__()
+        self.in_shape, self.out_shape = conv.in_shape, conv.out_shape
+        self.kernel_size = conv.kernel_size[0]
+        # (in channels * kernel rows * kernel columns, out channels): the
+        # patches below are stacked in that order.
+        self.register_buffer("weight", conv.weight.reshape(len(conv.weight), -1).t())
+        self.register_buffer("bias", conv.bias.detach().clone())
+
+    def forward(self, x):
+        k, (_, height, width) = self.kernel_size, self.out_shape
+        images = x.reshape(-1, *self.in_shape)
+        padded = F.pad(images, (k // 2,) * 4)
+        rows, cols = STRIDE * (height - 1) + 1, STRIDE * (width - 1) + 1
+        patches = [
+            padded[:, :, i : i + rows : STRIDE, j : j + cols : STRIDE]
+            for i in range(k)
+            for j in range(k)
+        ]
+        stacked = torch.stack(patches, dim=2).flatten(1, 2)
+        out = stacked.permute(0, 2, 3, 1) @ self.weight + self.bias
+        return out.permute(0, 3, 1, 2).flatten(1)
+
+
+def _dilate(t, dim):
+    """``t`` with a zero between consecutive entries along ``dim``."""
+    zeros = torch.zeros_like(t)
+    woven = torch.stack([t, zeros], dim=dim + 1).flatten(dim, dim + 1)
+    return woven.narrow(dim, 0, woven.shape[dim] - 1)
+
+
+class ExplicitConvTranspose(torch.nn.Module):
+    """An :class:`~skae._conv.ImageConvTranspose` in operations onnxruntime has
+    in float64: one matrix product, then each kernel position's share
+    spread over the output at stride 2, shifted and summed."""
+
+    def __init__(self, conv):
+        super().__init__()
+        self.in_shape, self.out_shape = conv.in_shape, conv.out_shape
+        self.kernel_size = conv.kernel_size[0]
+        # (in channels, out channels * kernel rows * kernel columns).
+        self.register_buffer("weight", conv.weight.reshape(len(conv.weight), -1))
+        self.register_buffer("bias", conv.bias.detach().clone())
+
+    def forward(self, x):
+        k, (channels, height, width) = self.kernel_size, self.out_shape
+        product = _channels_last(x, self.in_shape) @ self.weight
+        shares = product.reshape(*product.shape[:3], channels, k, k)
+        full = 0
+        for i in range(k):
+            for j in range(k):
+                share = _dilate(_dilate(shares[..., i, j], 1), 2)
+                full = full + F.pad(share, (0, 0, j, k - 1 - j, i, k - 1 - i))
+        # The output padding: rows and columns past the last kernel's reach.
+        full = F.pad(full, (0, 0, 0, k, 0, k))
+        start = k // 2
+        out = full[:, start : start + height, start : start + width] + self.bias
+        return out.permute(0, 3, 1, 2).flatten(1)
+
+
+# Modules onnxruntime cannot run in float64, and their portable versions.
+_FLOAT64_STAND_INS = {
+    torch.nn.ELU: lambda m: ExplicitELU(m.alpha),
+    torch.nn.LeakyReLU: lambda m: ExplicitLeakyReLU(m.negative_slope),
+    ImageConv: ExplicitConv,
+    ImageConvTranspose: ExplicitConvTranspose,
+}
+
+
+def portable(graph, dtype):
+    """``graph``, or a copy whose layers onnxruntime runs in ``dtype``.
+
+    onnxruntime's CPU kernels for ``Elu``, ``LeakyRelu``, ``Conv`` and
+    ``ConvTranspose`` take float32 only; in a float64 graph they are written
+    out in operations it has in both precisions (``Where``, ``Exp``,
+    ``Slice``, ``MatMul``...).
     """
     if dtype != torch.float64:
         return graph
     graph = copy.deepcopy(graph)
     for parent in list(graph.modules()):
         for name, child in parent.named_children():
-            if isinstance(child, torch.nn.ELU):
-                setattr(parent, name, ExplicitELU(child.alpha))
-            elif isinstance(child, torch.nn.LeakyReLU):
-                setattr(parent, name, ExplicitLeakyReLU(child.negative_slope))
+            stand_in = _FLOAT64_STAND_INS.get(type(child))
+            if stand_in is not None:
+                setattr(parent, name, stand_in(child))
     return graph
 
 

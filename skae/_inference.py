@@ -112,7 +112,7 @@ class _InferenceMixin:
         work = min(batch_size, X.shape[0]) * module.multiply_adds()
         with (
             memory_guard(f"applying the network on {param.device}", advice),
-            threads_for(self.n_threads, work),
+            threads_for(self.n_threads, work, module.single_thread_work()),
         ):
             out = batched_apply(
                 fn,
@@ -178,8 +178,12 @@ class _InferenceMixin:
             ``len(hidden_layer_sizes) - 1`` are the encoder's layers,
             ``len(hidden_layer_sizes)`` is the code layer (the same as the
             codes, after any top-k rule), and the decoder's hidden layers
-            follow. Negative indices count from the last hidden layer.
-            ``'code'`` is the code layer, whatever the depth.
+            follow. With ``image_shape``, the encoder's convolutions come
+            first (one layer each, its feature maps flattened channels
+            first) and the decoder's transposed convolutions last, so the
+            dense layers' indices shift by ``len(conv_channels)``.
+            Negative indices count from the last hidden layer. ``'code'`` is
+            the code layer, whatever the depth.
 
         Returns
         -------
@@ -229,7 +233,7 @@ class _InferenceMixin:
         generator = torch.Generator(device=device).manual_seed(seed_of(random_state))
         batch_size = inference_batch_size(max(self.n_features_in_, 1024))
         work = batch_size * module.multiply_adds()
-        with threads_for(self.n_threads, work):
+        with threads_for(self.n_threads, work, module.single_thread_work()):
             rows = draw(module, int(n_samples), generator, batch_size)
         return rows.cpu().numpy()
 

@@ -20,6 +20,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from ._conv import SINGLE_THREAD_WORK as CONV_SINGLE_THREAD_WORK
 from ._conv import (
     ImageConv,
     ImageConvTranspose,
@@ -391,6 +392,10 @@ class MLPNetwork(NetworkModule):
     def multiply_adds(self):
         # Tied layers compute as much as any other.
         return sum(_multiply_adds(m) for m in self._linears())
+
+    def single_thread_work(self):
+        convolutional = any(isinstance(m, ImageConv) for m in self._linears())
+        return CONV_SINGLE_THREAD_WORK if convolutional else None
 
     def widest_activation(self):
         # The output layer is as wide as the input.

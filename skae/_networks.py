@@ -53,6 +53,11 @@ class NetworkModule(nn.Module, abc.ABC):
         """Multiply-adds of one forward pass of one row: what sizes threads
         (a backward pass costs about twice as much)."""
 
+    def single_thread_work(self):
+        """Multiply-adds of a step below which this network runs on one
+        thread, or None for the package's default (see :mod:`skae._threads`)."""
+        return None
+
     @abc.abstractmethod
     def widest_activation(self):
         """The most numbers any layer (the input included) holds for one row:

@@ -30,6 +30,14 @@ from ._training import StopReason
 # unit, within its bounds (measured: see docs/benchmarks.rst).
 _FEATURES_PER_CODE_UNIT = 24
 _AUTO_CODE_BOUNDS = (2, 32)
+# With image_shape: one code unit per this many pixels, within these bounds.
+# On digits (8 x 8) with 40 planted 5-9s, a convolutional detector's ROC-AUC
+# was 0.829 with the table rule's code of 2, 0.902 with 8 and 0.904 with 16
+# (two seeds; tuned there, see docs/benchmarks.rst).
+_PIXELS_PER_CODE_UNIT = 8
+_AUTO_IMAGE_CODE_BOUNDS = (8, 32)
+# n_rounds='auto': trimmed rounds for tables, one round for images.
+_AUTO_ROUNDS, _AUTO_IMAGE_ROUNDS = 4, 1
 _HIDDEN_PER_CODE_UNIT = 8
 _AUTO_HIDDEN_BOUNDS = (64, 256)
 
@@ -43,7 +51,9 @@ from learning to reproduce unusual rows. ``'auto'`` follows the number
 of features: ``n_features // 24`` clipped to [2, 32] (and at most
 ``n_features``), so tables of up to 71 features get a code of 2 and
 784-pixel images one of 32 (see Notes); with ``sparsity='topk'``, at
-least ``sparsity_k + 1``, so that the code can be sparse. None (with
+least ``sparsity_k + 1``, so that the code can be sparse. With
+``image_shape``, ``'auto'`` is one unit per 8 pixels clipped to [8, 32]:
+8 for 8 x 8 digits, 32 for 28 x 28 images. None (with
 ``image_shape`` and ``hidden_layer_sizes=()``) makes the last
 convolution's feature map the code. The fitted width is
 ``n_components_``.""",
@@ -108,7 +118,7 @@ class AutoencoderOutlierDetector(
         Ignored for the threshold while ``false_alarm_rate`` is set and
         calibration scores exist.
 
-    n_rounds : int, default=4
+    n_rounds : int or 'auto', default='auto'
         Number of training rounds. The first trains on every row; each later
         round trains a fresh network on the rows with the smallest
         reconstruction errors under the previous round's network. ``1``
@@ -117,7 +127,10 @@ class AutoencoderOutlierDetector(
         leave out, only the least typical inliers, and one round scored
         higher on clean tables and on MNIST (see the user guide). With
         ``warm_start=True`` each round continues training the existing
-        network instead.
+        network instead. ``'auto'`` is 4 rounds for tables and 1 with
+        ``image_shape``: on images one round scored higher even with
+        outliers in the training rows (digits with 5-9s planted: 0.94 to
+        0.97 against 0.90 to 0.92 for 4 rounds), in a third of the time.
 
     trim_fraction : float, default=0.3
         Fraction of the rows left out of each round after the first: those
@@ -279,7 +292,7 @@ class AutoencoderOutlierDetector(
     _parameter_constraints: dict = {
         **_ReconstructionAutoencoder._parameter_constraints,
         "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
-        "n_rounds": [Interval(Integral, 1, None, closed="left")],
+        "n_rounds": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "trim_fraction": [Interval(Real, 0, 1, closed="left")],
         "max_samples": [
             StrOptions({"auto"}),
@@ -304,7 +317,7 @@ class AutoencoderOutlierDetector(
         self,
         *,
         contamination="auto",
-        n_rounds=4,
+        n_rounds="auto",
         trim_fraction=0.3,
         max_samples="auto",
         n_estimators=1,
@@ -486,7 +499,13 @@ class AutoencoderOutlierDetector(
         if self.n_components != "auto":
             return super()._code_width()
         k = self.sparsity_k if self.sparsity == "topk" else None
-        return auto_code_width(self.n_features_in_, k)
+        return auto_code_width(self.n_features_in_, k, self.image_shape is not None)
+
+    def _n_rounds(self):
+        """``n_rounds`` resolved: 'auto' is 4, or 1 for images."""
+        if self.n_rounds != "auto":
+            return self.n_rounds
+        return _AUTO_ROUNDS if self.image_shape is None else _AUTO_IMAGE_ROUNDS
 
     def _hidden_sizes(self):
         if self.hidden_layer_sizes == "auto":
@@ -548,11 +567,13 @@ class AutoencoderOutlierDetector(
         return self._detector_errors(X, per_feature=bool(per_feature))
 
 
-def auto_code_width(n_features, sparsity_k=None):
-    """The code width of ``n_components='auto'`` for ``n_features`` columns,
-    and a top-k code that keeps ``sparsity_k`` (None: not a top-k code)."""
-    low, high = _AUTO_CODE_BOUNDS
-    width = min(max(n_features // _FEATURES_PER_CODE_UNIT, low), high, n_features)
+def auto_code_width(n_features, sparsity_k=None, image=False):
+    """The code width of ``n_components='auto'`` for ``n_features`` columns
+    (pixels, for an ``image``), and a top-k code that keeps ``sparsity_k``
+    (None: not a top-k code)."""
+    per_unit = _PIXELS_PER_CODE_UNIT if image else _FEATURES_PER_CODE_UNIT
+    low, high = _AUTO_IMAGE_CODE_BOUNDS if image else _AUTO_CODE_BOUNDS
+    width = min(max(n_features // per_unit, low), high, n_features)
     return width if sparsity_k is None else max(width, sparsity_k + 1)
 
 

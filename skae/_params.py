@@ -10,6 +10,7 @@ parameter is ``'auto'``), never reading an estimator themselves.
 # Authors: The skae developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import math
 import warnings
 from numbers import Integral, Real
 
@@ -225,14 +226,16 @@ def _positive_ints(values):
 def check_image(image_shape, conv_channels, kernel_size, n_features):
     """``image_shape`` as ``(channels, height, width)``, checked against the
     convolution settings and the ``n_features`` columns of ``X``; None for a
-    dense network."""
+    dense network. A side given as -1 is inferred from ``n_features``, as
+    NumPy's ``reshape`` does."""
     if image_shape is None:
         return None
     shape = tuple(image_shape)
-    if len(shape) not in (2, 3) or not _positive_ints(shape):
+    sides_ok = _positive_ints([v for v in shape if v != -1])
+    if len(shape) not in (2, 3) or not sides_ok or shape.count(-1) > 1:
         raise ValueError(
             "image_shape must be (height, width) or (channels, height, width), "
-            f"positive integers; got {image_shape!r}."
+            f"positive integers (one may be -1); got {image_shape!r}."
         )
     shape = tuple(int(v) for v in ((1, *shape) if len(shape) == 2 else shape))
     channels = tuple(conv_channels)
@@ -247,13 +250,16 @@ def check_image(image_shape, conv_channels, kernel_size, n_features):
             "on each pixel lets the decoder give back images of exactly the "
             "input's height and width."
         )
-    pixels = int(np.prod(shape))
-    if pixels != n_features:
+    known = math.prod(v for v in shape if v != -1)
+    if -1 in shape and n_features % known == 0:
+        shape = tuple(n_features // known if v == -1 else v for v in shape)
+    if math.prod(shape) != n_features:
+        holds = f"a multiple of {known}" if -1 in shape else math.prod(shape)
         raise ValueError(
-            f"image_shape={image_shape!r} holds {pixels} values per image, but X "
-            f"has {n_features} features: each row must be one image flattened "
-            "channels first, images.reshape(len(images), -1) of an (n, channels, "
-            "height, width) array."
+            f"image_shape={image_shape!r} holds {holds} values per image, but X "
+            f"has {n_features} features: each row must be one image "
+            "flattened channels first, images.reshape(len(images), -1) of an (n, "
+            "channels, height, width) array."
         )
     return shape
 

@@ -60,13 +60,14 @@ def usable_cores():
         return os.cpu_count() or 1
 
 
-def auto_threads(work):
-    """Threads for steps of ``work`` multiply-adds: 1 below the threshold.
+def auto_threads(work, threshold=None):
+    """Threads for steps of ``work`` multiply-adds: 1 below ``threshold``
+    (None: :data:`SINGLE_THREAD_WORK`).
 
     Larger steps get torch's current thread count, at most one per usable
     core.
     """
-    if work < SINGLE_THREAD_WORK:
+    if work < (SINGLE_THREAD_WORK if threshold is None else threshold):
         return 1
     return _available_threads()
 
@@ -87,14 +88,15 @@ def numpy_workers(n_threads):
     return n_threads
 
 
-def threads_for(n_threads, work):
+def threads_for(n_threads, work, threshold=None):
     """The context manager that runs steps of ``work`` multiply-adds.
 
-    ``n_threads`` is ``'auto'`` (:func:`auto_threads`, shared with fits
-    running at once in the process) or a number of threads, used as given.
+    ``n_threads`` is ``'auto'`` (:func:`auto_threads` with ``threshold``,
+    shared with fits running at once in the process) or a number of
+    threads, used as given.
     """
     if n_threads == "auto":
-        return shared_threads(auto_threads(work))
+        return shared_threads(auto_threads(work, threshold))
     return fixed_threads(n_threads)
 
 

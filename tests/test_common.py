@@ -1,8 +1,10 @@
 """The scikit-learn estimator contract, for every public estimator.
 
 Every check scikit-learn yields runs, with no expected failure, on every
-estimator and on every code kind (dense, k-sparse, winner-take-all,
-contractive) of those that have them. The two
+estimator, on every code kind (dense, k-sparse, winner-take-all,
+contractive) of those that have them, and on convolutional networks
+(``image_shape=(1, -1)``: images one pixel high, as wide as the check's
+data, so no check's data fail for their width). The two
 that compare a fit with integer ``sample_weight`` against a fit on the rows
 repeated (or removed) as the weights say, to a relative 1e-7, run on a
 configuration whose training is deterministic given the multiset of rows,
@@ -48,6 +50,11 @@ CODE_KINDS = [
 ]
 
 
+# Convolutional networks over rows of any length (one row of pixels, its
+# width inferred): every check runs on them, whatever width its data have.
+IMAGE = dict(image_shape=(1, -1), conv_channels=(2,))
+
+
 def estimators():
     return [
         AutoencoderTransformer(**FAST),
@@ -70,6 +77,13 @@ def estimators():
             AutoencoderOutlierDetector(**FAST, **kind, n_rounds=2)
             for kind in CODE_KINDS
         ),
+        AutoencoderTransformer(**FAST, **IMAGE),
+        DenoisingAutoencoder(
+            **{**FAST, **IMAGE, "hidden_layer_sizes": ()}, n_components=None
+        ),
+        AutoencoderOutlierDetector(**FAST, **IMAGE),
+        VariationalAutoencoder(**FAST, **IMAGE),
+        AdversarialAutoencoder(**FAST, **IMAGE),
     ]
 
 

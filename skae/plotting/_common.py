@@ -98,11 +98,13 @@ def check_shape(shape, width, what):
 
 
 def image_shape_of(estimator, image_shape, shape=None):
-    """``image_shape``, or when None the shape the estimator knows (``shape``,
-    else its ``image_shape`` parameter); a ValueError when neither is known."""
+    """``image_shape``, or when None the shape the fitted estimator knows
+    (``shape``, else the images its network was built for); a ValueError
+    when neither is known."""
     if image_shape is not None:
         return image_shape
-    shape = shape or getattr(estimator, "image_shape", None)
+    network = getattr(estimator, "_network", None)
+    shape = shape or getattr(getattr(network, "recipe", None), "image_shape", None)
     if shape is None:
         raise ValueError(
             f"{type(estimator).__name__} has no image_shape: pass image_shape, "

@@ -103,7 +103,8 @@ class FiltersDisplay:
         n = filters.shape[0]
         n_cols = n_cols or math.ceil(math.sqrt(n))
         n_rows = math.ceil(n / n_cols)
-        if ax is None:
+        made_axes = ax is None
+        if made_axes:
             _, ax = plt.subplots(
                 n_rows, n_cols, figsize=(0.9 * n_cols, 0.9 * n_rows), squeeze=False
             )
@@ -128,7 +129,7 @@ class FiltersDisplay:
             picture = as_picture(filters[i], shape)
             self.images_.append(axis.imshow(picture, **kwargs))
         self.figure_ = axes.ravel()[0].figure
-        if self.estimator_name is not None and ax is None:
+        if self.estimator_name is not None and made_axes:
             self.figure_.suptitle(self.estimator_name)
         return self
 
