@@ -16,10 +16,10 @@ saying where it ran (torch version, threads, cores, load average).
     ``n_components=None``, whose code is the last convolution's feature map
     (64 x 7 x 7). Mean per-image PSNR (dB, higher is better) on the
     ``--n-test`` first test images and fit seconds; autoencoder rows are
-    means over ``--seeds``. Fit seconds are whole fits: ``conv-map``'s
-    include about a minute of ``explained_variance_ratio_``, whose split by
-    code unit decodes at least 100 rows once per unit (3,136 of them; 62 s
-    of a 300-row, 1-epoch fit's 64 s on one thread of a shared 2-core VM).
+    means over ``--seeds``. Fit seconds are whole fits, the split of
+    ``explained_variance_ratio_`` over the code units included (bounded by
+    the network's cost since it took a minute for ``conv-map``'s 3,136
+    units).
 ``detect``
     MNIST one digit at a time, the ``oneclass`` and ``contaminated``
     protocols of ``bench_image_outliers.py`` (its tasks, subsamples and

@@ -24,8 +24,10 @@ STRIDE = 2
 # Digits (8 x 8, conv_channels=(32, 64), batches of 200: 1.3e8 a step) ran
 # 0.13-0.19 s an epoch on two threads and 0.19-0.23 s on one on an idle
 # 2-core machine, but 6.7-50 s against 0.33 s on a shared one (load 3);
-# MNIST-sized steps (1.5e9) ran 1.0-1.2 s on two threads, 1.5-2.6 s on one.
-SINGLE_THREAD_WORK = 1_000_000_000
+# MNIST-sized steps (1.5e9 at batches of 200) ran 1.0-1.2 s on two threads,
+# 1.5-2.6 s on one, and at batches of 128 (7.7e8) a loop on two threads
+# took 0.65 times the wall time of skae on one.
+SINGLE_THREAD_WORK = 300_000_000
 
 
 def _conv_size(size, kernel_size):

@@ -36,8 +36,6 @@ _AUTO_CODE_BOUNDS = (2, 32)
 # (two seeds; tuned there, see docs/benchmarks.rst).
 _PIXELS_PER_CODE_UNIT = 8
 _AUTO_IMAGE_CODE_BOUNDS = (8, 32)
-# n_rounds='auto': trimmed rounds for tables, one round for images.
-_AUTO_ROUNDS, _AUTO_IMAGE_ROUNDS = 4, 1
 _HIDDEN_PER_CODE_UNIT = 8
 _AUTO_HIDDEN_BOUNDS = (64, 256)
 
@@ -118,7 +116,7 @@ class AutoencoderOutlierDetector(
         Ignored for the threshold while ``false_alarm_rate`` is set and
         calibration scores exist.
 
-    n_rounds : int or 'auto', default='auto'
+    n_rounds : int, default=4
         Number of training rounds. The first trains on every row; each later
         round trains a fresh network on the rows with the smallest
         reconstruction errors under the previous round's network. ``1``
@@ -127,10 +125,7 @@ class AutoencoderOutlierDetector(
         leave out, only the least typical inliers, and one round scored
         higher on clean tables and on MNIST (see the user guide). With
         ``warm_start=True`` each round continues training the existing
-        network instead. ``'auto'`` is 4 rounds for tables and 1 with
-        ``image_shape``: on images one round scored higher even with
-        outliers in the training rows (digits with 5-9s planted: 0.94 to
-        0.97 against 0.90 to 0.92 for 4 rounds), in a third of the time.
+        network instead.
 
     trim_fraction : float, default=0.3
         Fraction of the rows left out of each round after the first: those
@@ -292,7 +287,7 @@ class AutoencoderOutlierDetector(
     _parameter_constraints: dict = {
         **_ReconstructionAutoencoder._parameter_constraints,
         "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
-        "n_rounds": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "n_rounds": [Interval(Integral, 1, None, closed="left")],
         "trim_fraction": [Interval(Real, 0, 1, closed="left")],
         "max_samples": [
             StrOptions({"auto"}),
@@ -317,7 +312,7 @@ class AutoencoderOutlierDetector(
         self,
         *,
         contamination="auto",
-        n_rounds="auto",
+        n_rounds=4,
         trim_fraction=0.3,
         max_samples="auto",
         n_estimators=1,
@@ -500,12 +495,6 @@ class AutoencoderOutlierDetector(
             return super()._code_width()
         k = self.sparsity_k if self.sparsity == "topk" else None
         return auto_code_width(self.n_features_in_, k, self.image_shape is not None)
-
-    def _n_rounds(self):
-        """``n_rounds`` resolved: 'auto' is 4, or 1 for images."""
-        if self.n_rounds != "auto":
-            return self.n_rounds
-        return _AUTO_ROUNDS if self.image_shape is None else _AUTO_IMAGE_ROUNDS
 
     def _hidden_sizes(self):
         if self.hidden_layer_sizes == "auto":

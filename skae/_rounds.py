@@ -45,16 +45,15 @@ def train_rounds(detector, X, sample_weight, train, seed):
         weights = sample_weight[rows]
     rng = np.random.default_rng(derived_seed(seed, Stream.SUBSAMPLE))
     detector.max_samples_ = max_samples_for(detector.max_samples, rows.size)
-    n_rounds = detector._n_rounds()
-    for round_ in range(n_rounds):
+    for round_ in range(detector.n_rounds):
         rows, weights = subsample(rows, weights, detector.max_samples_, rng)
         if detector.verbose:
             print(
-                f"Round {round_ + 1} of {n_rounds}: {rows.size} rows",
+                f"Round {round_ + 1} of {detector.n_rounds}: {rows.size} rows",
                 flush=True,
             )
         X_round = X if rows.size == X.shape[0] else X[rows]
-        several = n_rounds > 1
+        several = detector.n_rounds > 1
         with subtask(detector, "round", detector.max_iter, when=several) as task:
             reason = detector._fit(X_round, sample_weight=weights)
             stop = task.end()
@@ -69,8 +68,7 @@ def train_rounds(detector, X, sample_weight, train, seed):
 
 def member_subtasks(detector):
     """The most subtasks of a network's callback task: rounds, or epochs."""
-    n_rounds = detector._n_rounds()
-    return n_rounds if n_rounds > 1 else detector.max_iter
+    return detector.n_rounds if detector.n_rounds > 1 else detector.max_iter
 
 
 def callback_subtasks(detector, method):

@@ -431,8 +431,8 @@ def test_a_grid_search_tunes_the_convolutions(pixels):
 
 def test_a_convolutional_detector_beats_the_dense_one_on_planted_digits(digits):
     # Digits 0-4 with 5-9s planted, fit and scored on the same rows: the
-    # image defaults (a code of 8, one round) against the table defaults
-    # (0.77-0.82 over three seeds; convolutional: 0.94-0.97).
+    # image defaults (a code of 8) against the table defaults (0.77-0.82
+    # over three seeds; convolutional: 0.90-0.92).
     from sklearn.metrics import roc_auc_score
 
     X, y = digits
@@ -449,8 +449,8 @@ def test_a_convolutional_detector_beats_the_dense_one_on_planted_digits(digits):
         return detector, roc_auc_score(labels, -scores)
 
     detector, conv_auc = auc(image_shape=(8, 8))
-    assert (detector.n_components_, detector._n_rounds()) == (8, 1)
-    assert conv_auc > 0.9
+    assert detector.n_components_ == 8
+    assert conv_auc > 0.88
     assert conv_auc > auc()[1] + 0.05
 
 
