@@ -607,9 +607,8 @@ class _BaseAutoencoder(
         if shape is None:
             return {}
         channels = tuple(int(c) for c in self.conv_channels)
-        return dict(
-            image_shape=shape, conv_channels=channels, kernel_size=self.kernel_size
-        )
+        kernel_size = int(self.kernel_size)
+        return dict(image_shape=shape, conv_channels=channels, kernel_size=kernel_size)
 
     def _weight_terms(self):
         """The penalty on the weights (elastic net), if any, as a list."""
