@@ -103,7 +103,7 @@ import torch
 from _mnist import DEFAULT_DATA, load_images
 from bench_denoise import load as load_fashion
 from bench_denoise import make_autoencoder, pca_rows, timed_fit
-from bench_image_outliers import TASKS, pca_scores, skae_scores
+from bench_image_outliers import TASKS, auc_table, pca_scores, skae_scores
 from bench_vae import _skae_halves, binarized_data, evaluate, machine, skae_model
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import roc_auc_score
@@ -262,36 +262,9 @@ def detect_mnist(args):
         flush=True,
     )
     n_train = one(args.n_train, "--n-train")
-    header = f"{'digit':<7}" + "".join(f"{m:>10}{'s':>7}" for m in args.models)
-    print(header)
-    aucs = {m: [] for m in args.models}
-    for digit in args.digits:
-        # Seeded by the digit, as bench_image_outliers: the same rows.
-        rng = np.random.default_rng(digit)
-        X_fit, X_score, labels, novelty = TASKS[args.protocol](
-            data, digit, n_train, args.n_test, rng
-        )
-        cells = ""
-        for method in args.models:
-            fn, seeded = methods[method]
-            digit_aucs, seconds = [], []
-            for seed in args.seeds if seeded else args.seeds[:1]:
-                start = time.perf_counter()
-                scores = fn(X_fit, X_score, seed, novelty)
-                seconds.append(time.perf_counter() - start)
-                digit_aucs.append(roc_auc_score(labels, scores))
-            aucs[method].append(digit_aucs)
-            cells += f"{np.mean(digit_aucs):>10.4f}{np.mean(seconds):>7.1f}"
-        print(f"{digit:<7}{cells}", flush=True)
-    print(f"{'mean':<7}" + "".join(f"{np.mean(aucs[m]):>10.4f}{'':>7}" for m in aucs))
-    for method in args.models:
-        per_seed = np.mean(aucs[method], axis=0)
-        if per_seed.size > 1:
-            print(
-                f"{method}: per seed "
-                + ", ".join(f"{a:.4f}" for a in per_seed)
-                + f" -> {per_seed.mean():.4f} +- {per_seed.std():.4f}"
-            )
+    chosen = {m: methods[m] for m in args.models}
+    task = TASKS[args.protocol]
+    auc_table(data, task, args.digits, chosen, args.seeds, n_train, args.n_test)
 
 
 def demo_table():

@@ -134,18 +134,34 @@ def main():
         f"{args.protocol} protocol, {args.data}, seeds {args.seeds}, "
         f"torch {torch.__version__} on {torch.get_num_threads()} threads"
     )
-    print(f"{'digit':<7}" + "".join(f"{m:>10}{'s':>7}" for m in args.methods))
-    aucs = {m: [] for m in args.methods}
-    for digit in args.digits:
+    auc_table(
+        data,
+        TASKS[args.protocol],
+        args.digits,
+        {m: METHODS[m] for m in args.methods},
+        args.seeds,
+        args.n_train,
+        args.n_test,
+    )
+
+
+def auc_table(data, task, digits, methods, seeds, n_train, n_test):
+    """Print each digit's ROC-AUC and seconds per method, then the means.
+
+    ``methods`` maps a name to ``(scores function, seeded)``; a seeded
+    method runs once per seed, the others once. Each digit's rows are drawn
+    from a generator seeded by the digit, so every method (and every script
+    calling this) scores the same rows.
+    """
+    print(f"{'digit':<7}" + "".join(f"{m:>10}{'s':>7}" for m in methods))
+    aucs = {m: [] for m in methods}
+    for digit in digits:
         rng = np.random.default_rng(digit)
-        X_fit, X_score, labels, novelty = TASKS[args.protocol](
-            data, digit, args.n_train, args.n_test, rng
-        )
+        X_fit, X_score, labels, novelty = task(data, digit, n_train, n_test, rng)
         cells = ""
-        for method in args.methods:
-            fn, seeded = METHODS[method]
+        for method, (fn, seeded) in methods.items():
             digit_aucs, seconds = [], []
-            for seed in args.seeds if seeded else args.seeds[:1]:
+            for seed in seeds if seeded else seeds[:1]:
                 start = time.perf_counter()
                 scores = fn(X_fit, X_score, seed, novelty)
                 seconds.append(time.perf_counter() - start)
@@ -154,7 +170,7 @@ def main():
             cells += f"{np.mean(digit_aucs):>10.4f}{np.mean(seconds):>7.1f}"
         print(f"{digit:<7}{cells}", flush=True)
     print(f"{'mean':<7}" + "".join(f"{np.mean(aucs[m]):>10.4f}{'':>7}" for m in aucs))
-    for method in args.methods:
+    for method in methods:
         per_seed = np.mean(aucs[method], axis=0)
         if per_seed.size > 1:
             print(

@@ -81,7 +81,28 @@ def _rows_as_images(x, shape):
     return x.reshape(-1, *shape), x.shape[:-1]
 
 
-class ImageConv(nn.Conv2d):
+class _FlatRows:
+    """What both convolutions share: flattened rows in and out, their widths,
+    and their kernels as rows (one per weight tensor's first axis)."""
+
+    @property
+    def in_features(self):
+        return math.prod(self.in_shape)
+
+    @property
+    def out_features(self):
+        return math.prod(self.out_shape)
+
+    def filter_rows(self):
+        """The kernels, one row per entry of the weight's first axis."""
+        return self.weight.reshape(self.weight.shape[0], -1)
+
+    def forward(self, x):
+        images, leading = _rows_as_images(x, self.in_shape)
+        return super().forward(images).reshape(*leading, -1)
+
+
+class ImageConv(_FlatRows, nn.Conv2d):
     """A strided convolution reading and giving flattened rows.
 
     ``in_shape`` is the ``(channels, height, width)`` of the input rows; the
@@ -108,28 +129,12 @@ class ImageConv(nn.Conv2d):
             _conv_size(in_shape[2], kernel_size),
         )
 
-    @property
-    def in_features(self):
-        return math.prod(self.in_shape)
-
-    @property
-    def out_features(self):
-        return math.prod(self.out_shape)
-
     def multiply_adds(self):
         """Multiply-adds of one row: a kernel's worth per output number."""
         return self.out_features * self.weight[0].numel()
 
-    def filter_rows(self):
-        """The kernels, one row per output channel."""
-        return self.weight.reshape(self.weight.shape[0], -1)
 
-    def forward(self, x):
-        images, leading = _rows_as_images(x, self.in_shape)
-        return super().forward(images).reshape(*leading, -1)
-
-
-class ImageConvTranspose(nn.ConvTranspose2d):
+class ImageConvTranspose(_FlatRows, nn.ConvTranspose2d):
     """The transpose of an :class:`ImageConv`: ``in_shape`` rows up to ``out_shape``.
 
     Each side doubles, less one pixel where the convolution it mirrors
@@ -154,25 +159,9 @@ class ImageConvTranspose(nn.ConvTranspose2d):
         self.in_shape = tuple(in_shape)
         self.out_shape = tuple(out_shape)
 
-    @property
-    def in_features(self):
-        return math.prod(self.in_shape)
-
-    @property
-    def out_features(self):
-        return math.prod(self.out_shape)
-
     def multiply_adds(self):
         """Multiply-adds of one row: a kernel's worth per input number."""
         return self.in_features * self.weight[0].numel()
-
-    def filter_rows(self):
-        """What each input channel adds to the output, one row per channel."""
-        return self.weight.reshape(self.weight.shape[0], -1)
-
-    def forward(self, x):
-        images, leading = _rows_as_images(x, self.in_shape)
-        return super().forward(images).reshape(*leading, -1)
 
 
 def encoder_convolutions(spec):
