@@ -74,15 +74,17 @@ _DRIFT_UNITS = 4.0
 _DRIFT_MIN_ROWS = 10
 
 
-def _scaling_drift(summary, module):
+def _scaling_drift(summary, module, channels=None):
     """A sentence on how far a chunk (``summary``) lies outside the input
-    scaling of ``module``, or None when it lies within it."""
+    scaling of ``module``, or None when it lies within it; ``channels``, an
+    :class:`~skae._conv.ImageSpec`, when the input is centred by channel."""
     shift, scale = module.input_shift(), module.input_scale()
     if shift is None:
         return None
     shift, scale = shift.double().cpu().numpy(), scale.double().cpu().numpy()
+    mean = summary.mean if channels is None else channels.channel_shift(summary.mean)
     with np.errstate(invalid="ignore"):
-        distance = np.abs(summary.mean - shift) / scale
+        distance = np.abs(mean - shift) / scale
     spread = math.sqrt(summary.mean_variance) / float(np.mean(scale))
     if np.nanmax(distance, initial=0.0) > _DRIFT_UNITS:
         j = int(np.nanargmax(distance))
@@ -92,8 +94,15 @@ def _scaling_drift(summary, module):
     return None
 
 
-def _warn_on_drift(summary, module):
-    drift = _scaling_drift(summary, module)
+def _centred_channels(estimator, recipe):
+    """The :class:`~skae._conv.ImageSpec` of ``recipe`` when ``estimator``
+    centres its image network's input by channel, else None (each feature
+    on its own)."""
+    return recipe.image() if estimator._centres_image_channels else None
+
+
+def _warn_on_drift(summary, module, channels):
+    drift = _scaling_drift(summary, module, channels)
     if drift is None:
         return
     warnings.warn(
@@ -272,6 +281,11 @@ class _BaseAutoencoder(
 
     _max_iter_is_a_budget = False
 
+    # Whether an image network centres its input by channel (each channel's
+    # mean pixel) rather than by pixel (the mean image, as dense networks).
+    # Measured per family: see the subclasses that set it.
+    _centres_image_channels = False
+
     _parameter_constraints: dict = dict(PARAMETER_CONSTRAINTS)
 
     # The inference methods skae.to_onnx can export, where the class has them.
@@ -427,7 +441,8 @@ class _BaseAutoencoder(
             self._check_same_network(X)
         self._observe_data(summary, fresh)
         if not fresh and incremental and X.shape[0] >= _DRIFT_MIN_ROWS:
-            _warn_on_drift(summary, self._network.module)
+            channels = _centred_channels(self, self._network.recipe)
+            _warn_on_drift(summary, self._network.module, channels)
         learnt = not fresh and getattr(self, "_learnt_missing", False)
         self._learnt_missing = learnt or summary.has_missing
         if fresh:
@@ -583,6 +598,9 @@ class _BaseAutoencoder(
         # directly, but its encoder still gains from standardised inputs
         # (digits in [0, 1], sigmoid output: ~20% lower test error).
         scale = np.full(X.shape[1], math.sqrt(self._variance))
+        channels = _centred_channels(self, recipe)
+        if channels is not None:
+            mean = channels.channel_shift(mean)
         with memory_guard("building the network", _network_advice(recipe)):
             module = build_network(recipe, shift=mean, scale=scale)
         init = torch.Generator().manual_seed(derived_seed(self._seed, Stream.INIT))

@@ -15,6 +15,7 @@ the shape of each feature map. Nothing here knows about scikit-learn.
 import math
 from dataclasses import dataclass
 
+import numpy as np
 from torch import nn
 
 # Every convolution halves the height and the width (rounding up).
@@ -69,6 +70,15 @@ class ImageSpec:
                 )
             )
         return shapes
+
+    def channel_shift(self, mean):
+        """Per-feature input shift that centres each channel as a whole.
+
+        ``mean`` holds each pixel's mean (channels first); the result gives
+        every pixel of a channel that channel's mean.
+        """
+        channels = np.asarray(mean, dtype=np.float64).reshape(self.shape[0], -1)
+        return np.repeat(channels.mean(axis=1), channels.shape[1])
 
     def map_width(self):
         """The numbers in the last convolution's feature map, for one row."""

@@ -10,7 +10,6 @@ import numpy as np
 from ._docstrings import (
     DENOISER_LEARNING_RATE_DOC,
     DENOISER_TOL_DOC,
-    MAP_CODE_N_COMPONENTS,
     fill_doc,
 )
 from ._noise import NOISES, Corruption
@@ -20,10 +19,32 @@ from ._transformer import AutoencoderTransformer
 # noise='missing': a hidden cell counts this many times a visible one in the
 # loss (emphasised denoising).
 _HIDDEN_WEIGHT = 4.0
+# The 'auto' network of tabular data (the defaults before images came).
+_AUTO_TABLE_CODE = 2
+_AUTO_TABLE_HIDDEN = (100,)
 
 
 @fill_doc(
-    n_components=MAP_CODE_N_COMPONENTS,
+    n_components=(
+        "int, 'auto' or None",
+        """\
+Width of the code (bottleneck) layer: the number of features
+``transform`` returns. ``'auto'`` is 2 for a dense network; with
+``image_shape`` it is None: the last convolution's feature map is the
+code (no dense layers), what denoising images needs rather than a
+small code (Fashion-MNIST, 10,000 images, 10 epochs: 19.65 dB against
+19.16 dB with a dense code of 64; see the User Guide). None asks for the
+feature map explicitly (with ``image_shape`` and
+``hidden_layer_sizes=()``). The fitted width is ``n_components_``.""",
+    ),
+    hidden_layer_sizes=(
+        "array-like of int or 'auto'",
+        """\
+Widths of the encoder layers between the input and the code layer; the
+decoder mirrors them. ``()`` gives a single-layer encoder and decoder.
+``'auto'`` is ``(100,)`` for a dense network and ``()`` with
+``image_shape``. The fitted widths are ``hidden_layer_sizes_``.""",
+    ),
     learning_rate_init=("float or 'auto'", DENOISER_LEARNING_RATE_DOC),
     tol=("float or 'auto'", DENOISER_TOL_DOC),
 )
@@ -147,15 +168,23 @@ default='gaussian'
         **AutoencoderTransformer._parameter_constraints,
         "noise": [StrOptions(set(NOISES))],
         "noise_level": [Interval(Real, 0, None, closed="left")],
+        "n_components": [
+            StrOptions({"auto"}),
+            *AutoencoderTransformer._parameter_constraints["n_components"],
+        ],
+        "hidden_layer_sizes": [
+            StrOptions({"auto"}),
+            *AutoencoderTransformer._parameter_constraints["hidden_layer_sizes"],
+        ],
     }
 
     def __init__(
         self,
-        n_components=2,
+        n_components="auto",
         *,
         noise="gaussian",
         noise_level=0.1,
-        hidden_layer_sizes=(100,),
+        hidden_layer_sizes="auto",
         image_shape=None,
         conv_channels=(32, 64),
         kernel_size=3,
@@ -250,6 +279,16 @@ default='gaussian'
 
     # ------------------------------------------------------------------
     # Hooks of the base class
+
+    def _n_components(self):
+        if self.n_components != "auto":
+            return self.n_components
+        return None if self.image_shape is not None else _AUTO_TABLE_CODE
+
+    def _hidden_sizes(self):
+        if self.hidden_layer_sizes != "auto":
+            return super()._hidden_sizes()
+        return () if self.image_shape is not None else _AUTO_TABLE_HIDDEN
 
     def _check_settings(self, X, summary):
         super()._check_settings(X, summary)

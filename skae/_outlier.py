@@ -32,9 +32,9 @@ _FEATURES_PER_CODE_UNIT = 24
 _AUTO_CODE_BOUNDS = (2, 32)
 # With image_shape: one code unit per this many pixels, within these bounds.
 # On digits (8 x 8) with 40 planted 5-9s, a convolutional detector's ROC-AUC
-# was 0.829 with the table rule's code of 2, 0.902 with 8 and 0.904 with 16
-# (two seeds; tuned there, see docs/benchmarks.rst).
-_PIXELS_PER_CODE_UNIT = 8
+# was 0.876 with a code of 4, 0.882 with 8 and 0.922 with 16 (three seeds,
+# images centred by channel; tuned there, see docs/benchmarks.rst).
+_PIXELS_PER_CODE_UNIT = 4
 _AUTO_IMAGE_CODE_BOUNDS = (8, 32)
 _HIDDEN_PER_CODE_UNIT = 8
 _AUTO_HIDDEN_BOUNDS = (64, 256)
@@ -50,8 +50,8 @@ of features: ``n_features // 24`` clipped to [2, 32] (and at most
 ``n_features``), so tables of up to 71 features get a code of 2 and
 784-pixel images one of 32 (see Notes); with ``sparsity='topk'``, at
 least ``sparsity_k + 1``, so that the code can be sparse. With
-``image_shape``, ``'auto'`` is one unit per 8 pixels clipped to [8, 32]:
-8 for 8 x 8 digits, 32 for 28 x 28 images. None (with
+``image_shape``, ``'auto'`` is one unit per 4 pixels clipped to [8, 32]:
+16 for 8 x 8 digits, 32 for 28 x 28 images. None (with
 ``image_shape`` and ``hidden_layer_sizes=()``) makes the last
 convolution's feature map the code. The fitted width is
 ``n_components_``.""",

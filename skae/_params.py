@@ -264,20 +264,22 @@ def check_image(image_shape, conv_channels, kernel_size, n_features):
     return shape
 
 
-def check_map_code(n_components, image_shape, hidden_layer_sizes):
+def check_map_code(n_components, image_shape, hidden_layer_sizes, given=None):
     """Raise unless ``n_components=None`` (the feature map as the code) comes
-    with an image and no dense layers."""
+    with an image and no dense layers; ``given`` is the parameter's value
+    as the user set it, when it resolved to None."""
     if n_components is not None:
         return
+    given = f"n_components={n_components if given is None else given!r}"
     if image_shape is None:
         raise ValueError(
-            "n_components=None makes the last convolution's feature map the code, "
+            f"{given} makes the last convolution's feature map the code, "
             "so it needs image_shape; give n_components as an int for a dense "
             "network."
         )
     if len(hidden_layer_sizes):
         raise ValueError(
-            "n_components=None makes the last convolution's feature map the code, "
+            f"{given} makes the last convolution's feature map the code, "
             "with no dense layers; set hidden_layer_sizes=() (got "
             f"{tuple(hidden_layer_sizes)!r}), or give n_components as an int."
         )

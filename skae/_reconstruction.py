@@ -34,6 +34,14 @@ class _ReconstructionAutoencoder(_BaseAutoencoder):
     schedules from them.
     """
 
+    # Subtracting the mean image gives a stroke different inputs wherever
+    # the mean image is bright, against one kernel slid everywhere:
+    # Fashion-MNIST denoising (5,000 images, 5 epochs) lost 0.7 dB that way
+    # (2.6 dB with ReLU and a sigmoid output). The variational family keeps
+    # per-pixel centring: its convolutional likelihood was 17 nats worse
+    # centred by channel (binarized MNIST).
+    _centres_image_channels = True
+
     _parameter_constraints: dict = {
         **_BaseAutoencoder._parameter_constraints,
         # None: the last convolution's feature map is the code.
@@ -117,7 +125,12 @@ class _ReconstructionAutoencoder(_BaseAutoencoder):
         self.n_threads = n_threads
 
     def _check_settings(self, X, summary):
-        check_map_code(self.n_components, self.image_shape, self._hidden_sizes())
+        check_map_code(
+            self._n_components(),
+            self.image_shape,
+            self._hidden_sizes(),
+            given=self.n_components,
+        )
         check_untied(self.tied_weights, self.image_shape)
         super()._check_settings(X, summary)
         width = self._code_width()
@@ -140,14 +153,19 @@ class _ReconstructionAutoencoder(_BaseAutoencoder):
         return (
             self.sparsity is not None
             or self.contractive_weight > 0
-            or self.n_components is None
+            or self._n_components() is None
         )
+
+    def _n_components(self):
+        """``n_components`` resolved: an int, or None when the last feature
+        map is the code."""
+        return self.n_components
 
     def _code_width(self):
         """``n_components``, or the width of the last feature map when it is
         the code (``n_components=None``)."""
-        if self.n_components is not None:
-            return self.n_components
+        if self._n_components() is not None:
+            return self._n_components()
         fields = self._image_fields(self.n_features_in_)
         return ImageSpec(
             fields["image_shape"], fields["conv_channels"], fields["kernel_size"]
@@ -170,7 +188,7 @@ class _ReconstructionAutoencoder(_BaseAutoencoder):
             code_options=code_options,
             tied_weights=self.tied_weights,
             dtype=str(dtype).removeprefix("torch."),
-            map_code=self.n_components is None,
+            map_code=self._n_components() is None,
             **self._image_fields(n_features),
         )
 

@@ -169,7 +169,7 @@ def check_outputs(estimator, X):
         if method == "score":
             assert np.ndim(out) == 0
         elif method == "transform":
-            assert out.shape == (n_samples, estimator.n_components)
+            assert out.shape == (n_samples, estimator.n_components_)
             assert out.dtype == dtype
             if hasattr(estimator, "inverse_transform"):
                 recon = estimator.inverse_transform(out)
@@ -374,7 +374,7 @@ def test_inverse_transform_rejects_bad_codes(fitted, case):
     if not hasattr(fitted, "inverse_transform"):
         pytest.skip("no inverse_transform")
     make, pattern = REJECTED_CODES[case]
-    codes = make(fitted.n_components)
+    codes = make(fitted.n_components_)
     before = codes.copy()
     _rejects(lambda: fitted.inverse_transform(codes), pattern)
     np.testing.assert_array_equal(codes, before)
@@ -394,7 +394,7 @@ def test_inverse_transform_rejects_bad_codes(fitted, case):
 def test_inverse_transform_accepts(fitted, make):
     if not hasattr(fitted, "inverse_transform"):
         pytest.skip("no inverse_transform")
-    codes = make(fitted.n_components)
+    codes = make(fitted.n_components_)
     before = codes.copy()
     out = fitted.inverse_transform(codes)
     assert out.shape == (3, X_GOOD.shape[1])

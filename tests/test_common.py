@@ -78,9 +78,8 @@ def estimators():
             for kind in CODE_KINDS
         ),
         AutoencoderTransformer(**FAST, **IMAGE),
-        DenoisingAutoencoder(
-            **{**FAST, **IMAGE, "hidden_layer_sizes": ()}, n_components=None
-        ),
+        # Its 'auto' image network: the feature map as the code.
+        DenoisingAutoencoder(**{**FAST, **IMAGE, "hidden_layer_sizes": "auto"}),
         AutoencoderOutlierDetector(**FAST, **IMAGE),
         VariationalAutoencoder(**FAST, **IMAGE),
         AdversarialAutoencoder(**FAST, **IMAGE),
