@@ -270,7 +270,7 @@ def check_map_code(n_components, image_shape, hidden_layer_sizes, given=None):
     as the user set it, when it resolved to None."""
     if n_components is not None:
         return
-    given = f"n_components={n_components if given is None else given!r}"
+    given = f"n_components={given!r}"
     if image_shape is None:
         raise ValueError(
             f"{given} makes the last convolution's feature map the code, "

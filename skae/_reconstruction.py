@@ -164,8 +164,9 @@ class _ReconstructionAutoencoder(_BaseAutoencoder):
     def _code_width(self):
         """``n_components``, or the width of the last feature map when it is
         the code (``n_components=None``)."""
-        if self._n_components() is not None:
-            return self._n_components()
+        n_components = self._n_components()
+        if n_components is not None:
+            return n_components
         fields = self._image_fields(self.n_features_in_)
         return ImageSpec(
             fields["image_shape"], fields["conv_channels"], fields["kernel_size"]
