@@ -51,7 +51,16 @@ _FORWARDED = (
 )
 
 
-@fill_doc
+@fill_doc(
+    batch_size=(
+        "int or 'auto'",
+        """\
+Rows per training batch (a value larger than the number of rows is
+clipped to it); ``'auto'`` is ``min(200, n_samples)``. The default of 100
+rows gives twice as many steps an epoch as ``'auto'`` on tables of 200 rows
+or more, which imputed better on the tables the defaults were chosen on.""",
+    ),
+)
 class AutoencoderImputer(CallbackSupportMixin, _BaseImputer):
     """Imputation of missing values by an autoencoder trained on the observed cells.
 
@@ -213,7 +222,7 @@ class AutoencoderImputer(CallbackSupportMixin, _BaseImputer):
         noise_level=0.25,
         solver="adam",
         learning_rate_init=1e-3,
-        batch_size="auto",
+        batch_size=100,
         max_iter=200,
         tol=1e-4,
         n_iter_no_change=50,

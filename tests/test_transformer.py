@@ -16,7 +16,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import r2_score
 from sklearn.model_selection import GridSearchCV, train_test_split
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skae import (
@@ -134,6 +134,39 @@ def test_pipeline_with_scaler_and_classifier(digits_split):
         LogisticRegression(max_iter=2000),
     ).fit(X_train, y_train)
     assert pipe.score(X_test, y_test) > 0.8
+
+
+class _CountedFits(AutoencoderTransformer):
+    fits = 0
+
+    def fit(self, X, y=None, sample_weight=None):
+        type(self).fits += 1
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def test_pipeline_memory_trains_each_autoencoder_once_in_a_search(tmp_path):
+    # A search over the classifier's parameters alone refits identical
+    # autoencoders; with the pipeline's memory their clones must hash alike,
+    # so that each (fold, width) is trained once and then loaded.
+    X, y = load_digits(return_X_y=True)
+    pipe = Pipeline(
+        [
+            (
+                "reduce_dim",
+                _CountedFits(hidden_layer_sizes=(16,), max_iter=5, random_state=0),
+            ),
+            ("classify", LogisticRegression(max_iter=200)),
+        ],
+        memory=str(tmp_path),
+    )
+    grid = {"reduce_dim__n_components": [2, 4], "classify__C": [0.1, 1.0, 10.0]}
+    _CountedFits.fits = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        search = GridSearchCV(pipe, grid, cv=2).fit(X[:300], y[:300])
+    # 2 folds x 2 widths, and the refit on all rows.
+    assert _CountedFits.fits == 2 * 2 + 1
+    assert search.best_score_ > 0.5
 
 
 # --------------------------------------------------------------------------
