@@ -490,9 +490,9 @@ class AutoencoderOutlierDetector(
 
     _callback_subtasks = callback_subtasks
 
-    def _code_width(self):
+    def _n_components(self):
         if self.n_components != "auto":
-            return super()._code_width()
+            return super()._n_components()
         k = self.sparsity_k if self.sparsity == "topk" else None
         return auto_code_width(self.n_features_in_, k, self.image_shape is not None)
 
