@@ -363,6 +363,14 @@ def discriminator_accuracy(module, prior, x, generator, labels=None):
     return float(hits) / (2 * x.shape[0])
 
 
+def label_agreement(codes, components, means):
+    """The share of ``codes`` nearest the mixture component of ``means`` that
+    ``components`` (one index per code) names."""
+    centres = torch.tensor(means, dtype=codes.dtype, device=codes.device)
+    nearest = torch.cdist(codes, centres).argmin(dim=1)
+    return float((nearest == components).double().mean())
+
+
 @torch.no_grad()
 def decode_prior_draws(module, prior, n_samples, generator, batch_size):
     """``n_samples`` prior draws decoded, in batches of ``batch_size``."""

@@ -85,15 +85,36 @@ def test_labels_draw_the_codes_to_their_class_s_component(digits):
     hidden = rng.random(len(y)) > 0.2
     y_partial[hidden] = -1
     aae = AdversarialAutoencoder(8, prior="mixture", **{**FAST, "max_iter": 200})
-    aae.fit(X, y_partial)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", "The labels did not shape")
+        aae.fit(X, y_partial)
     assert aae.component_means_.shape == (10, 8)
     np.testing.assert_array_equal(aae.classes_, np.arange(10))
     codes = aae.transform(X)
     nearest = ((codes[:, None] - aae.component_means_[None]) ** 2).sum(-1).argmin(1)
     predicted = aae.classes_[nearest]
     assert (predicted[~hidden] == y[~hidden]).mean() > 0.9
+    # Fewer than 2,000 rows: every labelled row was checked.
+    agreement = (predicted[~hidden] == y[~hidden]).mean()
+    assert aae.label_agreement_ == pytest.approx(agreement)
     # Unlabelled rows land near their class's component too.
     assert (predicted[hidden] == y[hidden]).mean() > 0.8
+
+
+def test_labels_that_did_not_shape_the_codes_are_warned_about(digits):
+    X, y = digits
+    # One epoch at a crawl: the codes lie wherever the network starts them.
+    aae = AdversarialAutoencoder(
+        2, prior="mixture", **{**FAST, "max_iter": 1, "learning_rate_init": 1e-7}
+    )
+    with pytest.warns(ConvergenceWarning, match=r"only \d+% of the labelled rows"):
+        aae.fit(X, y)
+    assert aae.label_agreement_ < 0.5
+    # A later fit without labels has no agreement to report.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        aae.fit(X)
+    assert not hasattr(aae, "label_agreement_")
 
 
 def test_string_labels_map_to_components_in_order(digits):
