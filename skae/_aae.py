@@ -549,8 +549,7 @@ class AdversarialAutoencoder(
         """Set ``discriminator_accuracy_``; warn when the codes miss the prior."""
         rows = slice(None)
         if X.shape[0] > _CHECKED_ROWS:
-            rng = np.random.default_rng(derived_seed(self._seed, Stream.CODE_CHECK))
-            rows = np.sort(rng.choice(X.shape[0], _CHECKED_ROWS, replace=False))
+            rows = _checked_rows(np.arange(X.shape[0]), self._seed)
         module = self._network.module
         param = next(module.parameters())
         x = to_tensor(X[rows], param.dtype, param.device)
@@ -621,10 +620,7 @@ def _labelled_agreement(module, X, labels, prior, seed):
     """
     if labels is None:
         return None
-    rows = np.flatnonzero(labels < len(prior.means))
-    if rows.size > _CHECKED_ROWS:
-        rng = np.random.default_rng(derived_seed(seed, Stream.CODE_CHECK))
-        rows = np.sort(rng.choice(rows, _CHECKED_ROWS, replace=False))
+    rows = _checked_rows(np.flatnonzero(labels < len(prior.means)), seed)
     if not rows.size:
         return None
     param = next(module.parameters())
@@ -632,3 +628,12 @@ def _labelled_agreement(module, X, labels, prior, seed):
         codes = module.encoder(to_tensor(X[rows], param.dtype, param.device))
     components = torch.as_tensor(labels[rows]).to(codes.device)
     return label_agreement(codes, components, prior.means)
+
+
+def _checked_rows(rows, seed):
+    """At most :data:`_CHECKED_ROWS` of the row indices ``rows``, in order,
+    drawn with the code check's seed."""
+    if rows.size <= _CHECKED_ROWS:
+        return rows
+    rng = np.random.default_rng(derived_seed(seed, Stream.CODE_CHECK))
+    return np.sort(rng.choice(rows, _CHECKED_ROWS, replace=False))
