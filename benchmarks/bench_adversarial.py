@@ -34,6 +34,7 @@ Usage::
 
     python benchmarks/bench_adversarial.py [DATA_DIR] [--data mnist|digits]
         [--measures codes samples labels cost] [--epochs 50] [--seed 0]
+        [--label-codes 2 8] [--no-baselines] [--set name=value ...]
 """
 
 import argparse
@@ -211,7 +212,7 @@ def measure_labels(args, data):
     print(
         f"\nlabels: {len(labelled)} labelled rows, accuracy on the other {hidden.sum()}"
     )
-    for k in (2, 8):
+    for k in args.label_codes:
         aae, seconds = fit_quietly(adversarial(args, k, prior="mixture"), X, y_partial)
         codes = aae.transform(X)
         distances = ((codes[:, None] - aae.component_means_[None]) ** 2).sum(-1)
@@ -221,6 +222,8 @@ def measure_labels(args, data):
             f"  adversarial, {k}-d mixture  {accuracy:.3f}  ({seconds:.0f} s; "
             f"labelled rows nearest their component {aae.label_agreement_:.3f})"
         )
+    if args.no_baselines:
+        return
     start = time.perf_counter()
     spreading = LabelSpreading(kernel="knn", n_neighbors=7, max_iter=100).fit(
         X, y_partial
@@ -369,6 +372,18 @@ def main():
     parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--hidden", type=int, nargs="*", default=[256])
     parser.add_argument("--n-samples", type=int, default=10000)
+    parser.add_argument(
+        "--label-codes",
+        type=int,
+        nargs="*",
+        default=[2, 8],
+        help="code widths of the labels measure",
+    )
+    parser.add_argument(
+        "--no-baselines",
+        action="store_true",
+        help="labels measure: skip LabelSpreading and the logistic regression",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--set",

@@ -12,7 +12,9 @@ the priors (:func:`make_prior`) what the codes are shaped like.
 With a label-guided mixture the discriminator also reads a one-hot label
 slot per row: a labelled row's real draws come from its class's component,
 an unlabelled row's (the last slot) from the whole mixture, so labelled
-codes are drawn to their component. Nothing here knows about scikit-learn.
+codes are drawn to their component; :class:`ReplayedRows` can put labelled
+rows through the adversarial phases at every step. Nothing here knows about
+scikit-learn.
 """
 
 # Authors: The skae developers
@@ -300,11 +302,15 @@ class AdversarialObjective(Objective):
         As for :class:`~skae._objective.Objective`.
     prior : object
         Draws the real codes (see :func:`make_prior`).
+    replay : ReplayedRows or None, default=None
+        Labelled rows that the step puts through the adversarial phases
+        again after every batch's own.
     """
 
-    def __init__(self, reconstruction, terms=(), prior=None):
+    def __init__(self, reconstruction, terms=(), prior=None, replay=None):
         super().__init__(reconstruction, terms)
         self.prior = prior
+        self.replay = replay
 
     @property
     def names(self):
@@ -326,16 +332,28 @@ def adversarial_step(run, batch):
     The run's optimizers are ``"network"`` (encoder and decoder),
     ``"discriminator"`` and ``"encoder"``; how hard the generator phase
     pushes is its optimizer's learning rate (with Adam, scaling its loss
-    would change no step). Returns the reconstruction parts and the
-    discriminator's and generator's losses, detached.
+    would change no step). With the objective's ``replay``, replayed
+    labelled rows then go through the two adversarial phases again, on
+    their own. Returns the reconstruction parts and the batch's
+    discriminator and generator losses, detached.
     """
     module, objective = run.module, run.objective
     total, parts = objective(module, batch)
     _minimise(run.optimizers[NETWORK], total)
-    n = len(batch)
-    slots = module.label_slots(batch.labels, n, batch.rows)
-    real = objective.prior.sample(n, run.generator, batch.rows, batch.labels)
-    codes = module.encoder(batch.inputs)
+    losses = _adversarial_phases(run, batch.inputs, batch.labels)
+    if objective.replay is not None:
+        _adversarial_phases(run, *objective.replay.draw(run.generator))
+    return [*(p.detach() for p in parts), *losses]
+
+
+def _adversarial_phases(run, inputs, labels):
+    """The discriminator's step, then the generator's, on the codes of
+    ``inputs`` (with their label slots); returns their losses, detached."""
+    module = run.module
+    n = inputs.shape[0]
+    slots = module.label_slots(labels, n, inputs)
+    real = run.objective.prior.sample(n, run.generator, inputs, labels)
+    codes = module.encoder(inputs)
     real_logits = module.discriminate(real, slots)
     fake_logits = module.discriminate(codes.detach(), slots)
     discriminator_loss = _bce(real_logits, 1.0) + _bce(fake_logits, 0.0)
@@ -343,7 +361,35 @@ def adversarial_step(run, batch):
     # The codes of the encoder as it stands, judged by the updated critic.
     fooled = _bce(module.discriminate(codes, slots), 1.0)
     _minimise(run.optimizers[ENCODER], fooled)
-    return [*(p.detach() for p in parts), discriminator_loss.detach(), fooled.detach()]
+    return discriminator_loss.detach(), fooled.detach()
+
+
+@dataclass(frozen=True)
+class ReplayedRows:
+    """Labelled training rows, ``per_batch`` of which (drawn afresh at every
+    step) go through the discriminator's and the generator's phases after
+    each batch's own.
+
+    With few rows labelled a batch holds too few of them for the
+    label-conditioned discriminator to steer the codes; the replayed ones
+    give every step labelled rows, in phases of their own so that they are
+    not diluted by the batch's unlabelled rows. ``rows`` are network inputs
+    and ``labels`` their label slots, on the network's device.
+    """
+
+    rows: torch.Tensor
+    labels: torch.Tensor
+    per_batch: int
+
+    def draw(self, generator):
+        """``per_batch`` rows and their labels, drawn with replacement."""
+        pick = torch.randint(
+            self.rows.shape[0],
+            (self.per_batch,),
+            generator=generator,
+            device=self.rows.device,
+        )
+        return self.rows[pick], self.labels[pick]
 
 
 def _bce(logits, target):

@@ -48,6 +48,8 @@ class Stream(enum.IntEnum):
     IMPUTER_SCORE = 11
     #: The imputer's posterior draws (sample_posterior=True).
     IMPUTER_DRAWS = 12
+    #: The labelled rows the adversarial autoencoder replays, when capped.
+    REPLAY_ROWS = 13
 
 
 def derived_seed(seed, stream, n_iter=0):

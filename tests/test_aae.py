@@ -11,7 +11,8 @@ from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
-from skae import AdversarialAutoencoder, AutoencoderTransformer
+from skae import AdversarialAutoencoder, AutoencoderTransformer, _aae
+from skae._adversarial import AdversarialNetwork
 
 FAST = dict(hidden_layer_sizes=(32,), max_iter=100, random_state=0)
 
@@ -233,3 +234,74 @@ def test_global_random_state_is_untouched(digits):
     aae.sample(5)
     assert np.array_equal(np.random.get_state()[1], before[0])
     assert torch.equal(torch.get_rng_state(), before[1])
+
+
+def test_labelled_rows_are_replayed_in_adversarial_phases_of_their_own(
+    digits, monkeypatch
+):
+    X, y = digits
+    y_partial = np.where(np.arange(len(y)) < 30, y, -1)
+    seen = []
+    discriminate = AdversarialNetwork.discriminate
+
+    def spy(self, codes, slots=None):
+        if self.training:
+            seen.append(slots.argmax(1))
+        return discriminate(self, codes, slots)
+
+    monkeypatch.setattr(AdversarialNetwork, "discriminate", spy)
+    params = {**FAST, "max_iter": 1, "batch_size": 100}
+    for per_batch in (0, 7):
+        seen.clear()
+        aae = AdversarialAutoencoder(
+            2, prior="mixture", labelled_per_batch=per_batch, **params
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            aae.fit(X, y_partial)
+        # 1797 rows: 17 batches of 100 and one of 97, each judged three times
+        # (prior draws, codes, codes again), then as many replayed rows.
+        step = [100] * 3 + [per_batch] * 3 if per_batch else [100] * 3
+        last = [97] * 3 + [per_batch] * 3 if per_batch else [97] * 3
+        assert [len(slots) for slots in seen] == step * 17 + last
+        # The replayed rows are labelled ones: none takes the last slot.
+        replayed = [slots for slots in seen if len(slots) == per_batch]
+        assert all((slots < 10).all() for slots in replayed)
+
+
+def test_replayed_rows_are_the_labelled_ones_drawn_reproducibly(digits, monkeypatch):
+    X, _ = digits
+    labels = np.full(len(X), 10)
+    labels[[3, 50, 700, 701, 1500]] = [4, 0, 9, 9, 2]
+    param = torch.zeros((), dtype=torch.float64)
+    replay = _aae._replayed_rows(X, labels, 10, 16, 0, param)
+    np.testing.assert_array_equal(replay.rows.numpy(), X[[3, 50, 700, 701, 1500]])
+    assert replay.labels.tolist() == [4, 0, 9, 9, 2] and replay.per_batch == 16
+    # Nothing to replay: no labelled rows, no labels, or none asked for.
+    assert _aae._replayed_rows(X, np.full(len(X), 10), 10, 16, 0, param) is None
+    assert _aae._replayed_rows(X, None, 10, 16, 0, param) is None
+    assert _aae._replayed_rows(X, labels, 10, 0, 0, param) is None
+    # Past the cap, a seeded subset of the labelled rows.
+    monkeypatch.setattr(_aae, "_REPLAYED_ROWS", 3)
+    first = _aae._replayed_rows(X, labels, 10, 16, 0, param)
+    again = _aae._replayed_rows(X, labels, 10, 16, 0, param)
+    assert first.rows.shape == (3, 64)
+    torch.testing.assert_close(first.rows, again.rows)
+    assert set(first.labels.tolist()) <= {4, 0, 9, 2}
+
+
+def test_labelled_per_batch_leaves_a_fit_without_labels_alone(digits):
+    X, y = digits
+    params = {**FAST, "max_iter": 3}
+    plain = AdversarialAutoencoder(2, prior="mixture", **params).fit(X)
+    replaying = AdversarialAutoencoder(
+        2, prior="mixture", labelled_per_batch=16, **params
+    )
+    np.testing.assert_array_equal(replaying.fit(X).transform(X), plain.transform(X))
+    # With labels, the replay changes the fit.
+    y_partial = np.where(np.arange(len(y)) < 50, y, -1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        replayed = replaying.fit(X, y_partial).transform(X)
+        unreplayed = plain.fit(X, y_partial).transform(X)
+    assert not np.allclose(replayed, unreplayed)

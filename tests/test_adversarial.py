@@ -13,6 +13,7 @@ from skae._adversarial import (
     CallablePrior,
     MixturePrior,
     NormalPrior,
+    ReplayedRows,
     UniformPrior,
     adversarial_step,
     make_prior,
@@ -212,3 +213,32 @@ def test_a_zero_step_generator_leaves_the_encoder_to_the_reconstruction():
         )
     for a, b in zip(*weights, strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_replayed_rows_go_through_the_adversarial_phases_after_the_batch():
+    module = make_network(n_label_slots=3)
+    optimizers = {
+        name: build_optimizer("adam", module, 1e-2, part=name)
+        for name in (NETWORK, "discriminator", "encoder")
+    }
+    # Each replayed row holds its own label, so the spy sees whether rows and
+    # labels stay paired.
+    labels = torch.tensor([0, 1, 0, 1])
+    replay = ReplayedRows(labels[:, None].double().expand(4, 5), labels, 6)
+    objective = AdversarialObjective(
+        MeanSquaredError(), (), MixturePrior(((0.0, 0.0), (3.0, 0.0))), replay
+    )
+    run = Run(module, optimizers, objective, LoopSettings(1, 3), torch.Generator())
+    encoded = []
+    module.encoder.register_forward_hook(lambda _, args, out: encoded.append(args[0]))
+    slots = torch.tensor([2, 2, 0])
+    module.train()
+    adversarial_step(run, Batch(torch.zeros(3, 5, dtype=torch.float64), labels=slots))
+    # The reconstruction reads the batch, the batch's adversarial phases its
+    # rows, and then those of 6 replayed rows.
+    batch_rows, replayed = encoded[-2:]
+    assert batch_rows.shape == (3, 5) and replayed.shape == (6, 5)
+    assert set(replayed[:, 0].tolist()) <= {0.0, 1.0}
+    rows, drawn = replay.draw(torch.Generator().manual_seed(0))
+    assert rows.shape == (6, 5)
+    torch.testing.assert_close(rows[:, 0].long(), drawn)
