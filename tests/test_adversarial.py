@@ -221,7 +221,7 @@ def test_replayed_rows_go_through_the_adversarial_phases_after_the_batch():
         name: build_optimizer("adam", module, 1e-2, part=name)
         for name in (NETWORK, "discriminator", "encoder")
     }
-    # Each replayed row holds its own label, so the spy sees whether rows and
+    # Each replayed row holds its own label, so a draw shows whether rows and
     # labels stay paired.
     labels = torch.tensor([0, 1, 0, 1])
     replay = ReplayedRows(labels[:, None].double().expand(4, 5), labels, 6)
