@@ -305,3 +305,12 @@ def test_labelled_per_batch_leaves_a_fit_without_labels_alone(digits):
         replayed = replaying.fit(X, y_partial).transform(X)
         unreplayed = plain.fit(X, y_partial).transform(X)
     assert not np.allclose(replayed, unreplayed)
+
+
+def test_the_labels_warning_suggests_replaying_labelled_rows(digits):
+    X, y = digits
+    aae = AdversarialAutoencoder(
+        2, prior="mixture", **{**FAST, "max_iter": 1, "learning_rate_init": 1e-7}
+    )
+    with pytest.warns(ConvergenceWarning, match=r"labelled_per_batch=32"):
+        aae.fit(X, y)
